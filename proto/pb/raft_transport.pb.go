@@ -1,3 +1,5 @@
+// (Named raft_transport.proto, not raft.proto: go.etcd.io/raft registers a
+// file named "raft.proto" in the global protobuf registry.)
 // Monitor-to-monitor Raft traffic. The raft messages themselves are
 // go.etcd.io/raft/v3 raftpb.Message values carried as opaque bytes, so this
 // file does not depend on raft's own .proto.
@@ -6,7 +8,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: raft.proto
+// source: raft_transport.proto
 
 package pb
 
@@ -40,7 +42,7 @@ type RaftStepRequest struct {
 
 func (x *RaftStepRequest) Reset() {
 	*x = RaftStepRequest{}
-	mi := &file_raft_proto_msgTypes[0]
+	mi := &file_raft_transport_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -52,7 +54,7 @@ func (x *RaftStepRequest) String() string {
 func (*RaftStepRequest) ProtoMessage() {}
 
 func (x *RaftStepRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raft_proto_msgTypes[0]
+	mi := &file_raft_transport_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -65,7 +67,7 @@ func (x *RaftStepRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftStepRequest.ProtoReflect.Descriptor instead.
 func (*RaftStepRequest) Descriptor() ([]byte, []int) {
-	return file_raft_proto_rawDescGZIP(), []int{0}
+	return file_raft_transport_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *RaftStepRequest) GetFsid() string {
@@ -106,7 +108,7 @@ type RaftStepReply struct {
 
 func (x *RaftStepReply) Reset() {
 	*x = RaftStepReply{}
-	mi := &file_raft_proto_msgTypes[1]
+	mi := &file_raft_transport_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -118,7 +120,7 @@ func (x *RaftStepReply) String() string {
 func (*RaftStepReply) ProtoMessage() {}
 
 func (x *RaftStepReply) ProtoReflect() protoreflect.Message {
-	mi := &file_raft_proto_msgTypes[1]
+	mi := &file_raft_transport_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -131,15 +133,14 @@ func (x *RaftStepReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftStepReply.ProtoReflect.Descriptor instead.
 func (*RaftStepReply) Descriptor() ([]byte, []int) {
-	return file_raft_proto_rawDescGZIP(), []int{1}
+	return file_raft_transport_proto_rawDescGZIP(), []int{1}
 }
 
-var File_raft_proto protoreflect.FileDescriptor
+var File_raft_transport_proto protoreflect.FileDescriptor
 
-const file_raft_proto_rawDesc = "" +
+const file_raft_transport_proto_rawDesc = "" +
 	"\n" +
-	"\n" +
-	"raft.proto\x12\fgorados.raft\"e\n" +
+	"\x14raft_transport.proto\x12\fgorados.raft\"e\n" +
 	"\x0fRaftStepRequest\x12\x12\n" +
 	"\x04fsid\x18\x01 \x01(\tR\x04fsid\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\x04R\x04from\x12\x0e\n" +
@@ -150,23 +151,23 @@ const file_raft_proto_rawDesc = "" +
 	"\x04Step\x12\x1d.gorados.raft.RaftStepRequest\x1a\x1b.gorados.raft.RaftStepReplyB%Z#github.com/gorados/gorados/proto/pbb\x06proto3"
 
 var (
-	file_raft_proto_rawDescOnce sync.Once
-	file_raft_proto_rawDescData []byte
+	file_raft_transport_proto_rawDescOnce sync.Once
+	file_raft_transport_proto_rawDescData []byte
 )
 
-func file_raft_proto_rawDescGZIP() []byte {
-	file_raft_proto_rawDescOnce.Do(func() {
-		file_raft_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_raft_proto_rawDesc), len(file_raft_proto_rawDesc)))
+func file_raft_transport_proto_rawDescGZIP() []byte {
+	file_raft_transport_proto_rawDescOnce.Do(func() {
+		file_raft_transport_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_raft_transport_proto_rawDesc), len(file_raft_transport_proto_rawDesc)))
 	})
-	return file_raft_proto_rawDescData
+	return file_raft_transport_proto_rawDescData
 }
 
-var file_raft_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
-var file_raft_proto_goTypes = []any{
+var file_raft_transport_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_raft_transport_proto_goTypes = []any{
 	(*RaftStepRequest)(nil), // 0: gorados.raft.RaftStepRequest
 	(*RaftStepReply)(nil),   // 1: gorados.raft.RaftStepReply
 }
-var file_raft_proto_depIdxs = []int32{
+var file_raft_transport_proto_depIdxs = []int32{
 	0, // 0: gorados.raft.RaftTransport.Step:input_type -> gorados.raft.RaftStepRequest
 	1, // 1: gorados.raft.RaftTransport.Step:output_type -> gorados.raft.RaftStepReply
 	1, // [1:2] is the sub-list for method output_type
@@ -176,26 +177,26 @@ var file_raft_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for field type_name
 }
 
-func init() { file_raft_proto_init() }
-func file_raft_proto_init() {
-	if File_raft_proto != nil {
+func init() { file_raft_transport_proto_init() }
+func file_raft_transport_proto_init() {
+	if File_raft_transport_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raft_proto_rawDesc), len(file_raft_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raft_transport_proto_rawDesc), len(file_raft_transport_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
-		GoTypes:           file_raft_proto_goTypes,
-		DependencyIndexes: file_raft_proto_depIdxs,
-		MessageInfos:      file_raft_proto_msgTypes,
+		GoTypes:           file_raft_transport_proto_goTypes,
+		DependencyIndexes: file_raft_transport_proto_depIdxs,
+		MessageInfos:      file_raft_transport_proto_msgTypes,
 	}.Build()
-	File_raft_proto = out.File
-	file_raft_proto_goTypes = nil
-	file_raft_proto_depIdxs = nil
+	File_raft_transport_proto = out.File
+	file_raft_transport_proto_goTypes = nil
+	file_raft_transport_proto_depIdxs = nil
 }

@@ -1,3 +1,5 @@
+// (Named raft_transport.proto, not raft.proto: go.etcd.io/raft registers a
+// file named "raft.proto" in the global protobuf registry.)
 // Monitor-to-monitor Raft traffic. The raft messages themselves are
 // go.etcd.io/raft/v3 raftpb.Message values carried as opaque bytes, so this
 // file does not depend on raft's own .proto.
@@ -6,7 +8,7 @@
 // versions:
 // - protoc-gen-go-grpc v1.6.2
 // - protoc             v3.21.12
-// source: raft.proto
+// source: raft_transport.proto
 
 package pb
 
@@ -127,5 +129,5 @@ var RaftTransport_ServiceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
-	Metadata: "raft.proto",
+	Metadata: "raft_transport.proto",
 }
