@@ -56,7 +56,7 @@ func (m *OSDMap) placement() *placementCache {
 // Mapping is the full placement of one PG. MapPG fills it, reusing its
 // slices, so a caller that keeps one Mapping maps PGs without allocating.
 type Mapping struct {
-	PG            PGID  // the folded PG that was mapped
+	PG            PGID   // the folded PG that was mapped
 	PPS           uint32 // the CRUSH input (placement seed)
 	Raw           []int32
 	RawPrimary    int32
