@@ -2802,6 +2802,7 @@ type PeeringMessage struct {
 	//
 	//	*PeeringMessage_Query
 	//	*PeeringMessage_Notify
+	//	*PeeringMessage_Activate
 	Msg           isPeeringMessage_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2904,6 +2905,15 @@ func (x *PeeringMessage) GetNotify() *PGNotify {
 	return nil
 }
 
+func (x *PeeringMessage) GetActivate() *PGActivate {
+	if x != nil {
+		if x, ok := x.Msg.(*PeeringMessage_Activate); ok {
+			return x.Activate
+		}
+	}
+	return nil
+}
+
 type isPeeringMessage_Msg interface {
 	isPeeringMessage_Msg()
 }
@@ -2919,9 +2929,17 @@ type PeeringMessage_Notify struct {
 	Notify *PGNotify `protobuf:"bytes,11,opt,name=notify,proto3,oneof"`
 }
 
+type PeeringMessage_Activate struct {
+	// activate tells a replica that the PG went active in the current
+	// interval (info carries the activation epoch as last_epoch_started).
+	Activate *PGActivate `protobuf:"bytes,12,opt,name=activate,proto3,oneof"`
+}
+
 func (*PeeringMessage_Query) isPeeringMessage_Msg() {}
 
 func (*PeeringMessage_Notify) isPeeringMessage_Msg() {}
+
+func (*PeeringMessage_Activate) isPeeringMessage_Msg() {}
 
 // PGQuery asks for PG metadata.
 type PGQuery struct {
@@ -3015,6 +3033,52 @@ func (x *PGNotify) GetInfo() []byte {
 	return nil
 }
 
+// PGActivate carries the primary's PG info at activation.
+type PGActivate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// info is the primary's PG info in the encoding of package osd/pg.
+	Info          []byte `protobuf:"bytes,1,opt,name=info,proto3" json:"info,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PGActivate) Reset() {
+	*x = PGActivate{}
+	mi := &file_osd_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PGActivate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PGActivate) ProtoMessage() {}
+
+func (x *PGActivate) ProtoReflect() protoreflect.Message {
+	mi := &file_osd_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PGActivate.ProtoReflect.Descriptor instead.
+func (*PGActivate) Descriptor() ([]byte, []int) {
+	return file_osd_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *PGActivate) GetInfo() []byte {
+	if x != nil {
+		return x.Info
+	}
+	return nil
+}
+
 // PeeringAck tells the sender whether the message was accepted.
 type PeeringAck struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -3027,7 +3091,7 @@ type PeeringAck struct {
 
 func (x *PeeringAck) Reset() {
 	*x = PeeringAck{}
-	mi := &file_osd_proto_msgTypes[39]
+	mi := &file_osd_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3039,7 +3103,7 @@ func (x *PeeringAck) String() string {
 func (*PeeringAck) ProtoMessage() {}
 
 func (x *PeeringAck) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[39]
+	mi := &file_osd_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3052,7 +3116,7 @@ func (x *PeeringAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeeringAck.ProtoReflect.Descriptor instead.
 func (*PeeringAck) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{39}
+	return file_osd_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *PeeringAck) GetResult() Result {
@@ -3253,7 +3317,7 @@ const file_osd_proto_rawDesc = "" +
 	" \x01(\v2\x1c.gorados.osd.OmapSetHeaderOpH\x00R\romapSetHeader\x12&\n" +
 	"\x0fmtime_unix_nano\x18\x14 \x01(\x03R\rmtimeUnixNanoB\x04\n" +
 	"\x02op\"\t\n" +
-	"\aTouchTx\"\x89\x02\n" +
+	"\aTouchTx\"\xc0\x02\n" +
 	"\x0ePeeringMessage\x12\x12\n" +
 	"\x04fsid\x18\x01 \x01(\tR\x04fsid\x12\x19\n" +
 	"\bfrom_osd\x18\x02 \x01(\x05R\afromOsd\x12\x14\n" +
@@ -3264,13 +3328,17 @@ const file_osd_proto_rawDesc = "" +
 	"queryEpoch\x12,\n" +
 	"\x05query\x18\n" +
 	" \x01(\v2\x14.gorados.osd.PGQueryH\x00R\x05query\x12/\n" +
-	"\x06notify\x18\v \x01(\v2\x15.gorados.osd.PGNotifyH\x00R\x06notifyB\x05\n" +
+	"\x06notify\x18\v \x01(\v2\x15.gorados.osd.PGNotifyH\x00R\x06notify\x125\n" +
+	"\bactivate\x18\f \x01(\v2\x17.gorados.osd.PGActivateH\x00R\bactivateB\x05\n" +
 	"\x03msg\"J\n" +
 	"\aPGQuery\x12-\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x19.gorados.osd.PGQuery.KindR\x04kind\"\x10\n" +
 	"\x04Kind\x12\b\n" +
 	"\x04INFO\x10\x00\"\x1e\n" +
 	"\bPGNotify\x12\x12\n" +
+	"\x04info\x18\x01 \x01(\fR\x04info\" \n" +
+	"\n" +
+	"PGActivate\x12\x12\n" +
 	"\x04info\x18\x01 \x01(\fR\x04info\"p\n" +
 	"\n" +
 	"PeeringAck\x12+\n" +
@@ -3313,7 +3381,7 @@ func file_osd_proto_rawDescGZIP() []byte {
 }
 
 var file_osd_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_osd_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_osd_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_osd_proto_goTypes = []any{
 	(Result)(0),                 // 0: gorados.osd.Result
 	(PGQuery_Kind)(0),           // 1: gorados.osd.PGQuery.Kind
@@ -3356,7 +3424,8 @@ var file_osd_proto_goTypes = []any{
 	(*PeeringMessage)(nil),      // 38: gorados.osd.PeeringMessage
 	(*PGQuery)(nil),             // 39: gorados.osd.PGQuery
 	(*PGNotify)(nil),            // 40: gorados.osd.PGNotify
-	(*PeeringAck)(nil),          // 41: gorados.osd.PeeringAck
+	(*PGActivate)(nil),          // 41: gorados.osd.PGActivate
+	(*PeeringAck)(nil),          // 42: gorados.osd.PeeringAck
 }
 var file_osd_proto_depIdxs = []int32{
 	2,  // 0: gorados.osd.OpRequest.reqid:type_name -> gorados.osd.ReqID
@@ -3409,21 +3478,22 @@ var file_osd_proto_depIdxs = []int32{
 	19, // 47: gorados.osd.TxOp.omap_set_header:type_name -> gorados.osd.OmapSetHeaderOp
 	39, // 48: gorados.osd.PeeringMessage.query:type_name -> gorados.osd.PGQuery
 	40, // 49: gorados.osd.PeeringMessage.notify:type_name -> gorados.osd.PGNotify
-	1,  // 50: gorados.osd.PGQuery.kind:type_name -> gorados.osd.PGQuery.Kind
-	0,  // 51: gorados.osd.PeeringAck.result:type_name -> gorados.osd.Result
-	5,  // 52: gorados.osd.ObjectService.Execute:input_type -> gorados.osd.OpRequest
-	31, // 53: gorados.osd.ObjectService.ListObjects:input_type -> gorados.osd.ListObjectsRequest
-	33, // 54: gorados.osd.OSDCluster.RepOp:input_type -> gorados.osd.RepOpRequest
-	38, // 55: gorados.osd.OSDCluster.Peering:input_type -> gorados.osd.PeeringMessage
-	30, // 56: gorados.osd.ObjectService.Execute:output_type -> gorados.osd.OpReply
-	32, // 57: gorados.osd.ObjectService.ListObjects:output_type -> gorados.osd.ListObjectsReply
-	34, // 58: gorados.osd.OSDCluster.RepOp:output_type -> gorados.osd.RepOpReply
-	41, // 59: gorados.osd.OSDCluster.Peering:output_type -> gorados.osd.PeeringAck
-	56, // [56:60] is the sub-list for method output_type
-	52, // [52:56] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	41, // 50: gorados.osd.PeeringMessage.activate:type_name -> gorados.osd.PGActivate
+	1,  // 51: gorados.osd.PGQuery.kind:type_name -> gorados.osd.PGQuery.Kind
+	0,  // 52: gorados.osd.PeeringAck.result:type_name -> gorados.osd.Result
+	5,  // 53: gorados.osd.ObjectService.Execute:input_type -> gorados.osd.OpRequest
+	31, // 54: gorados.osd.ObjectService.ListObjects:input_type -> gorados.osd.ListObjectsRequest
+	33, // 55: gorados.osd.OSDCluster.RepOp:input_type -> gorados.osd.RepOpRequest
+	38, // 56: gorados.osd.OSDCluster.Peering:input_type -> gorados.osd.PeeringMessage
+	30, // 57: gorados.osd.ObjectService.Execute:output_type -> gorados.osd.OpReply
+	32, // 58: gorados.osd.ObjectService.ListObjects:output_type -> gorados.osd.ListObjectsReply
+	34, // 59: gorados.osd.OSDCluster.RepOp:output_type -> gorados.osd.RepOpReply
+	42, // 60: gorados.osd.OSDCluster.Peering:output_type -> gorados.osd.PeeringAck
+	57, // [57:61] is the sub-list for method output_type
+	53, // [53:57] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_osd_proto_init() }
@@ -3468,6 +3538,7 @@ func file_osd_proto_init() {
 	file_osd_proto_msgTypes[36].OneofWrappers = []any{
 		(*PeeringMessage_Query)(nil),
 		(*PeeringMessage_Notify)(nil),
+		(*PeeringMessage_Activate)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -3475,7 +3546,7 @@ func file_osd_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_osd_proto_rawDesc), len(file_osd_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   40,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

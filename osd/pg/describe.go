@@ -1,0 +1,59 @@
+package pg
+
+import (
+	"fmt"
+	"strings"
+)
+
+// DescribeMessage prints one message on one line, for traces and logs.
+func DescribeMessage(m Message) string {
+	s := fmt.Sprintf("%s to osd.%d epoch=%d query_epoch=%d", m.Type, m.To, m.Epoch, m.QueryEpoch)
+	if m.Type == MsgNotify || m.Type == MsgActivate {
+		s += " info(" + m.Info.String() + ")"
+	}
+	return s
+}
+
+// DescribeReady prints every effect of r, one per line, each prefixed with
+// prefix. The order is fixed (state changes, info, trims, acks, drops,
+// messages) so golden traces stay stable.
+func DescribeReady(prefix string, r Ready) string {
+	var b strings.Builder
+	line := func(format string, args ...any) {
+		b.WriteString(prefix)
+		fmt.Fprintf(&b, format, args...)
+		b.WriteByte('\n')
+	}
+	for _, c := range r.StateChanges {
+		line("state %s -> %s (%s)", c.From, c.To, c.Reason)
+	}
+	if r.Info != nil {
+		line("persist info %s", r.Info)
+	}
+	for _, e := range r.Trimmed {
+		line("trim %s", e)
+	}
+	for _, e := range r.Acked {
+		line("ack %s", e)
+	}
+	for _, e := range r.Dropped {
+		line("drop %s", e)
+	}
+	for _, m := range r.Messages {
+		line("send %s", DescribeMessage(m))
+	}
+	return b.String()
+}
+
+// DescribeLog prints the log's bounds, entries and dups.
+func DescribeLog(l *Log) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "log (%s, %s] %d entries, %d dups\n", l.Tail(), l.Head(), l.Len(), len(l.dups))
+	for _, e := range l.entries {
+		fmt.Fprintf(&b, "  %s\n", e)
+	}
+	for _, d := range l.dups {
+		fmt.Fprintf(&b, "  dup %s -> %s uv=%d rc=%d\n", d.ReqID, d.Version, d.UserVersion, d.ReturnCode)
+	}
+	return b.String()
+}

@@ -1,0 +1,116 @@
+package pg
+
+import "fmt"
+
+// Event is an input to PG.Step.
+type Event interface{ isEvent() }
+
+// MapEvent delivers the PG's mapping in a new map epoch. The daemon sends
+// every epoch in order.
+type MapEvent struct{ Mapping Mapping }
+
+// QueryEvent is a peer's request for this OSD's PG info.
+type QueryEvent struct {
+	From       int32
+	QueryEpoch uint64
+}
+
+// NotifyEvent carries a peer's PG info, answering a query (or unsolicited
+// after the peer saw a new interval).
+type NotifyEvent struct {
+	From       int32
+	QueryEpoch uint64
+	Info       Info
+}
+
+// CommitEvent reports that OSD From (this OSD for the local store) has
+// durably committed the write with version Version.
+type CommitEvent struct {
+	From    int32
+	Version Eversion
+}
+
+// ActivateEvent is the primary's word that the PG went active in the
+// current interval; a replica records the activation epoch (local les).
+type ActivateEvent struct {
+	From       int32
+	QueryEpoch uint64
+	Info       Info
+}
+
+func (MapEvent) isEvent()      {}
+func (ActivateEvent) isEvent() {}
+func (QueryEvent) isEvent()    {}
+func (NotifyEvent) isEvent()   {}
+func (CommitEvent) isEvent()   {}
+
+// MsgType is the kind of an outgoing peering message.
+type MsgType uint8
+
+// Peering message kinds.
+const (
+	// MsgQuery asks the receiver for its PG info.
+	MsgQuery MsgType = iota + 1
+	// MsgNotify carries the sender's PG info.
+	MsgNotify
+	// MsgActivate tells a replica the PG went active (with the primary's
+	// info).
+	MsgActivate
+)
+
+// String names the message kind.
+func (t MsgType) String() string {
+	switch t {
+	case MsgQuery:
+		return "query"
+	case MsgNotify:
+		return "notify"
+	case MsgActivate:
+		return "activate"
+	}
+	return fmt.Sprintf("msg(%d)", uint8(t))
+}
+
+// Message is one peering message for the daemon to send.
+type Message struct {
+	To   int32
+	Type MsgType
+	// Epoch is the sender's map epoch; QueryEpoch names the peering round
+	// (see the proto's PeeringMessage).
+	Epoch      uint64
+	QueryEpoch uint64
+	// Info is set on notifies and activations.
+	Info Info
+}
+
+// StateChange records one transition, with the reason in words.
+type StateChange struct {
+	From, To State
+	Reason   string
+}
+
+// Ready is everything the PG wants done after some Steps: the daemon sends
+// the messages, persists the info and deletes trimmed entries (in its next
+// store transaction for this PG), replies to the clients of acked writes and
+// tells the clients of dropped writes to resend, then calls Advance.
+type Ready struct {
+	Messages []Message
+	// Info, when non-nil, must be persisted.
+	Info *Info
+	// Trimmed entries were dropped from the log (their request ids went to
+	// the dup list) and can be deleted from the store.
+	Trimmed []LogEntry
+	// Acked writes are now durable on every acting member, in version
+	// order.
+	Acked []LogEntry
+	// Dropped writes were in flight when the interval changed; they were
+	// never acknowledged and their clients must resend.
+	Dropped      []LogEntry
+	StateChanges []StateChange
+}
+
+// IsEmpty reports whether there is nothing to do.
+func (r Ready) IsEmpty() bool {
+	return len(r.Messages) == 0 && r.Info == nil && len(r.Trimmed) == 0 &&
+		len(r.Acked) == 0 && len(r.Dropped) == 0 && len(r.StateChanges) == 0
+}

@@ -1,0 +1,88 @@
+package pg
+
+import (
+	"fmt"
+	"slices"
+)
+
+// State is where a PG stands on this OSD.
+type State uint8
+
+// PG states of this release. The full peering protocol will split Peering
+// into GetInfo/GetLog/GetMissing and add recovery states; the names follow
+// Ceph's so `pg dump` reads familiar.
+const (
+	// StateInitial: no map processed yet.
+	StateInitial State = iota
+	// StatePeering: primary, waiting for the PG info of every acting
+	// member.
+	StatePeering
+	// StateWaiting: primary, heard from every acting member but their infos
+	// disagree; it needs log recovery, which this release does not do, so
+	// the PG serves no I/O until a new interval.
+	StateWaiting
+	// StatePeered: primary, infos agree but the acting set is smaller than
+	// min_size; no client I/O.
+	StatePeered
+	// StateActive: primary, serving client I/O.
+	StateActive
+	// StateReplica: non-primary member of the acting set.
+	StateReplica
+	// StateStray: this OSD is not in the acting set.
+	StateStray
+)
+
+var stateNames = [...]string{"initial", "peering", "waiting", "peered", "active", "replica", "stray"}
+
+// String names the state as metrics and traces show it.
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("state(%d)", uint8(s))
+}
+
+// AllStates lists every state, for metrics that export a gauge per state.
+func AllStates() []State {
+	return []State{StateInitial, StatePeering, StateWaiting, StatePeered, StateActive, StateReplica, StateStray}
+}
+
+// crushItemNone marks a hole in an acting vector (CRUSH found no OSD).
+const crushItemNone = 0x7fffffff
+
+// Mapping is what the daemon computed for this PG from one map epoch.
+type Mapping struct {
+	Epoch         uint64
+	Up, Acting    []int32
+	UpPrimary     int32
+	ActingPrimary int32
+	Size, MinSize int
+	// UpFrom is the epoch at which this OSD last booted into the map; a
+	// change means this OSD restarted and must re-announce itself.
+	UpFrom uint64
+}
+
+// members returns the acting OSDs, holes removed.
+func (m Mapping) members() []int32 {
+	out := make([]int32, 0, len(m.Acting))
+	for _, o := range m.Acting {
+		if o >= 0 && o != crushItemNone {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// sameInterval reports whether moving from m to n keeps the interval (§2 of
+// the peering spec: up, acting, primaries, size, min_size, own restart).
+func (m Mapping) sameInterval(n Mapping) bool {
+	return slices.Equal(m.Up, n.Up) && slices.Equal(m.Acting, n.Acting) &&
+		m.UpPrimary == n.UpPrimary && m.ActingPrimary == n.ActingPrimary &&
+		m.Size == n.Size && m.MinSize == n.MinSize && m.UpFrom == n.UpFrom
+}
+
+// String prints the mapping for traces.
+func (m Mapping) String() string {
+	return fmt.Sprintf("e%d up=%v acting=%v primary=%d size=%d min_size=%d",
+		m.Epoch, m.Up, m.Acting, m.ActingPrimary, m.Size, m.MinSize)
+}
