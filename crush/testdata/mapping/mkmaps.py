@@ -228,7 +228,11 @@ def edge_map():
                                                        "take default", "choose firstn 0 type osd", "emit"])
              + rule("short", 9, "replicated", ["take default", "chooseleaf firstn 6 type host", "emit"])
              + rule("noop_multi", 10, "replicated", ["take u0", "choose firstn 2 type osd", "emit", "take u1",
-                                                     "choose firstn 2 type osd", "emit", "take l0", "choose firstn 0 type osd", "emit"]))
+                                                     "choose firstn 2 type osd", "emit", "take l0", "choose firstn 0 type osd", "emit"])
+             + rule("leaf_quirk", 11, "erasure", ["take l0", "chooseleaf indep 0 type osd", "emit"])
+             + rule("local_only", 12, "replicated", ["set_choose_local_tries 3", "set_choose_local_fallback_tries 0",
+                                                     "take default", "choose firstn 0 type osd", "emit"])
+             + rule("boundary", 13, "replicated", ["take l0", "choose firstn 0 type osd", "emit"]))
     write("edges_legacy", "Edge cases under argonaut tunables.", devs + types("osd", "host", "root") + text + rules)
     write("edges_jewel", "Edge cases under jewel tunables.", tunables("jewel") + devs + types("osd", "host", "root") + text + rules)
 
