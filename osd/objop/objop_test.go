@@ -28,7 +28,9 @@ func create(excl bool) *pb.SubOp {
 func setx(n, v string) *pb.SubOp {
 	return &pb.SubOp{Op: &pb.SubOp_SetXattr{SetXattr: &pb.SetXattrOp{Name: n, Value: []byte(v)}}}
 }
-func rmx(n string) *pb.SubOp { return &pb.SubOp{Op: &pb.SubOp_RmXattr{RmXattr: &pb.RmXattrOp{Name: n}}} }
+func rmx(n string) *pb.SubOp {
+	return &pb.SubOp{Op: &pb.SubOp_RmXattr{RmXattr: &pb.RmXattrOp{Name: n}}}
+}
 func oset(kv ...string) *pb.SubOp {
 	var es []*pb.OmapEntry
 	for i := 0; i+1 < len(kv); i += 2 {
