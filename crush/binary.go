@@ -485,22 +485,18 @@ func (d *decoder) treePayload(b *Bucket) {
 	}
 }
 
-// treeNodeCount is the node count of a tree bucket with size items: 2^depth
-// where depth is 0 for an empty tree and 1 + bits(size-1) otherwise. Sizes
-// above 64 need 256 nodes, which the u8 node count cannot hold; they return
-// -1 so that no stored count matches.
+// treeNodeCount is the node count of a tree bucket with size items
+// (spec 3.6): 2^depth, or 0 for an empty tree. Sizes above 64 would need 256
+// nodes, which the u8 node count cannot hold; they return -1 so that no
+// stored count matches.
 func treeNodeCount(size int) int {
-	if size == 0 {
+	switch {
+	case size == 0:
 		return 0
-	}
-	if size > 64 {
+	case size > treeItemsMax:
 		return -1
 	}
-	depth := 1
-	for t := size - 1; t > 0; t >>= 1 {
-		depth++
-	}
-	return 1 << depth
+	return 1 << treeDepth(size)
 }
 
 func (d *decoder) decodeRules(m *Map, maxRules uint32) {

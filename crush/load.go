@@ -1,9 +1,6 @@
 package crush
 
-import (
-	"encoding/binary"
-	"fmt"
-)
+import "encoding/binary"
 
 // IsBinary reports whether data starts with the binary CRUSH map magic. A
 // text map can never start with it: its first bytes are NUL bytes.
@@ -13,11 +10,11 @@ func IsBinary(data []byte) bool {
 
 // Load reads a CRUSH map in either of crushtool's formats, deciding by
 // content rather than by file name: binary maps (what `crushtool -c` and
-// `ceph osd getcrushmap` write) are decoded, anything else is treated as
+// `ceph osd getcrushmap` write) are decoded, anything else is compiled as
 // crushtool's text format.
 func Load(data []byte) (*Map, error) {
 	if IsBinary(data) {
 		return Decode(data)
 	}
-	return nil, fmt.Errorf("%w: text maps are not supported by this build yet; compile the map with crushtool -c first", ErrCompile)
+	return Compile(data)
 }

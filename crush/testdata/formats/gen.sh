@@ -13,6 +13,7 @@
 #
 # Usage: crush/testdata/formats/gen.sh   (from anywhere)
 set -euo pipefail
+shopt -s nullglob
 cd "$(dirname "$0")"
 dpkg-query -W -f '${Version}' ceph-base 2>/dev/null | grep -q "^16\.2" ||
 	{ echo "gen.sh: needs crushtool from Ceph 16.2" >&2; exit 1; }
