@@ -183,3 +183,27 @@ func firstDifference(got, want []byte) string {
 	}
 	return ""
 }
+
+// TestDeployExampleMap checks that the README's sample map (the decompiled
+// example240 map) still maps exactly as crushtool mapped example240.
+func TestDeployExampleMap(t *testing.T) {
+	data, err := os.ReadFile("../deploy/examples/crushmap.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.MaxDevices != 240 || m.Tunables.ProfileName() != "jewel" {
+		t.Errorf("example map: %d devices, profile %s; want 240 and jewel", m.MaxDevices, m.Tunables.ProfileName())
+	}
+	var got bytes.Buffer
+	if err := m.RunTest(&got, TestOptions{Rule: 0, NumRep: 3, MinX: 0, MaxX: 2047}); err != nil {
+		t.Fatal(err)
+	}
+	want := readGz(t, "testdata/mapping/out/example240.rep3.txt.gz")
+	if d := firstDifference(got.Bytes(), want); d != "" {
+		t.Errorf("deploy/examples/crushmap.txt rule 0:\n%s", d)
+	}
+}

@@ -19,6 +19,8 @@ for t in maps/*.txt; do
 	crushtool -c "$t" -o "$n.bin"
 	crushtool -i "$n.bin" --dump > "$n.json"
 done
+# The README's sample map is the decompiled example map.
+crushtool -d maps/example240.bin -o ../../../deploy/examples/crushmap.txt
 rm -f out/*.txt out/*.txt.gz
 grep -v '^#' cases.txt | while read -r map id args; do
 	# shellcheck disable=SC2086 # args is a word list on purpose

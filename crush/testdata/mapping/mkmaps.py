@@ -244,7 +244,13 @@ def big_map():
              + rule("ec_rack", 1, "erasure", ["set_chooseleaf_tries 5", "set_choose_tries 100", "take default class hdd",
                                               "chooseleaf indep 0 type rack", "emit"]))
     text = (tunables("optimal") + devs + types("osd", "host", "rack", "root") + buckets + rules)
-    write("cluster240", "4 racks x 5 hosts x 12 OSDs, straw2, optimal tunables (deploy/examples/crushmap.txt).", text)
+    write("cluster240", "4 racks x 5 hosts x 12 OSDs, straw2, optimal tunables, two rules.", text)
+    # The README's example map: the same hierarchy with only the default
+    # replicated rule; gen.sh installs its decompiled form as
+    # deploy/examples/crushmap.txt.
+    write("example240", "4 racks x 5 hosts x 12 OSDs, straw2, optimal tunables, rule 0 replicated_rule.",
+          tunables("optimal") + "tunable allowed_bucket_algs 54\n" + devs + types("osd", "host", "rack", "root")
+          + buckets + rules.split("rule ec_rack")[0])
 
 
 def main():
