@@ -1,6 +1,7 @@
 package objop
 
 import (
+	"bytes"
 	"sort"
 	"strings"
 
@@ -52,9 +53,9 @@ func (m *memObject) Xattrs() ([]*pb.Xattr, error) {
 	}
 	var out []*pb.Xattr
 	for k, v := range m.xattrs {
-		out = append(out, &pb.Xattr{Name: k, Value: v})
+		out = append(out, &pb.Xattr{Name: []byte(k), Value: v})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i].Name, out[j].Name) < 0 })
 	return out, nil
 }
 
@@ -86,7 +87,7 @@ func (m *memObject) OmapVals(after, prefix string, max int) ([]*pb.OmapEntry, bo
 		if len(out) == max {
 			return out, true, nil
 		}
-		out = append(out, &pb.OmapEntry{Key: k, Value: m.omap[k]})
+		out = append(out, &pb.OmapEntry{Key: []byte(k), Value: m.omap[k]})
 	}
 	return out, false, nil
 }
@@ -99,7 +100,7 @@ func (m *memObject) OmapValsByKeys(keys []string) ([]*pb.OmapEntry, error) {
 	for _, k := range m.sortedKeys() {
 		for _, want := range keys {
 			if k == want {
-				out = append(out, &pb.OmapEntry{Key: k, Value: m.omap[k]})
+				out = append(out, &pb.OmapEntry{Key: []byte(k), Value: m.omap[k]})
 				break
 			}
 		}
@@ -129,16 +130,16 @@ func (m *memObject) applyTxn(txn []*pb.TxOp) {
 		case *pb.TxOp_Remove:
 			*m = *newMem()
 		case *pb.TxOp_SetXattr:
-			m.xattrs[o.SetXattr.GetName()] = o.SetXattr.GetValue()
+			m.xattrs[string(o.SetXattr.GetName())] = o.SetXattr.GetValue()
 		case *pb.TxOp_RmXattr:
-			delete(m.xattrs, o.RmXattr.GetName())
+			delete(m.xattrs, string(o.RmXattr.GetName()))
 		case *pb.TxOp_OmapSetVals:
 			for _, e := range o.OmapSetVals.GetEntries() {
-				m.omap[e.GetKey()] = e.GetValue()
+				m.omap[string(e.GetKey())] = e.GetValue()
 			}
 		case *pb.TxOp_OmapRmKeys:
 			for _, k := range o.OmapRmKeys.GetKeys() {
-				delete(m.omap, k)
+				delete(m.omap, string(k))
 			}
 		case *pb.TxOp_OmapClear:
 			m.omap = map[string][]byte{}

@@ -26,15 +26,15 @@ func create(excl bool) *pb.SubOp {
 	return &pb.SubOp{Op: &pb.SubOp_Create{Create: &pb.CreateOp{Exclusive: excl}}}
 }
 func setx(n, v string) *pb.SubOp {
-	return &pb.SubOp{Op: &pb.SubOp_SetXattr{SetXattr: &pb.SetXattrOp{Name: n, Value: []byte(v)}}}
+	return &pb.SubOp{Op: &pb.SubOp_SetXattr{SetXattr: &pb.SetXattrOp{Name: []byte(n), Value: []byte(v)}}}
 }
 func rmx(n string) *pb.SubOp {
-	return &pb.SubOp{Op: &pb.SubOp_RmXattr{RmXattr: &pb.RmXattrOp{Name: n}}}
+	return &pb.SubOp{Op: &pb.SubOp_RmXattr{RmXattr: &pb.RmXattrOp{Name: []byte(n)}}}
 }
 func oset(kv ...string) *pb.SubOp {
 	var es []*pb.OmapEntry
 	for i := 0; i+1 < len(kv); i += 2 {
-		es = append(es, &pb.OmapEntry{Key: kv[i], Value: []byte(kv[i+1])})
+		es = append(es, &pb.OmapEntry{Key: []byte(kv[i]), Value: []byte(kv[i+1])})
 	}
 	return &pb.SubOp{Op: &pb.SubOp_OmapSetVals{OmapSetVals: &pb.OmapSetValsOp{Entries: es}}}
 }
@@ -43,10 +43,10 @@ func rd(off, n uint64) *pb.SubOp {
 }
 func stat() *pb.SubOp { return &pb.SubOp{Op: &pb.SubOp_Stat{Stat: &pb.StatOp{}}} }
 func getx(n string) *pb.SubOp {
-	return &pb.SubOp{Op: &pb.SubOp_GetXattr{GetXattr: &pb.GetXattrOp{Name: n}}}
+	return &pb.SubOp{Op: &pb.SubOp_GetXattr{GetXattr: &pb.GetXattrOp{Name: []byte(n)}}}
 }
 
-var loc = &pb.ObjectLocator{Name: "obj"}
+var loc = &pb.ObjectLocator{Name: []byte("obj")}
 
 // write runs a write op through Validate and PlanWrite and applies the plan
 // to m; it returns the op's failure result (OK on success).
@@ -155,7 +155,7 @@ func TestLimits(t *testing.T) {
 			t.Fatalf("%s: a rejected op changed the object", c.name)
 		}
 	}
-	for _, l := range []*pb.ObjectLocator{nil, {}, {Name: strings.Repeat("x", 2049)}, {Name: "a", Key: strings.Repeat("k", 2049)}, {Name: "a", Namespace: strings.Repeat("n", 257)}} {
+	for _, l := range []*pb.ObjectLocator{nil, {}, {Name: bytes.Repeat([]byte("x"), 2049)}, {Name: []byte("a"), Key: bytes.Repeat([]byte("k"), 2049)}, {Name: []byte("a"), Namespace: bytes.Repeat([]byte("n"), 257)}} {
 		if _, f := Validate(l, []*pb.SubOp{stat()}, DefaultLimits()); f == nil {
 			t.Errorf("locator %v accepted", l)
 		}
@@ -170,8 +170,8 @@ func TestReads(t *testing.T) {
 	}
 	doWrite(t, m, lim, full("hello world"), setx("a", "1"), oset("k1", "v1", "k2", "v2", "x1", "v3"))
 	ops := []*pb.SubOp{rd(6, 0), rd(0, 5), rd(20, 4), stat(), getx("a"),
-		{Op: &pb.SubOp_OmapGetVals{OmapGetVals: &pb.OmapGetValsOp{Prefix: "k", MaxReturn: 1}}},
-		{Op: &pb.SubOp_OmapGetKeys{OmapGetKeys: &pb.OmapGetKeysOp{StartAfter: "k1"}}}}
+		{Op: &pb.SubOp_OmapGetVals{OmapGetVals: &pb.OmapGetValsOp{Prefix: []byte("k"), MaxReturn: 1}}},
+		{Op: &pb.SubOp_OmapGetKeys{OmapGetKeys: &pb.OmapGetKeysOp{StartAfter: []byte("k1")}}}}
 	if kind, f := Validate(loc, ops, lim); f != nil || kind != KindRead {
 		t.Fatalf("validate reads: %v %v", kind, f)
 	}
@@ -185,10 +185,10 @@ func TestReads(t *testing.T) {
 	if res[3].Size != 11 || res[3].MtimeUnixNano != 42 || string(res[4].Data) != "1" {
 		t.Errorf("stat/getxattr: %+v %+v", res[3], res[4])
 	}
-	if len(res[5].Entries) != 1 || res[5].Entries[0].Key != "k1" || !res[5].More {
+	if len(res[5].Entries) != 1 || string(res[5].Entries[0].Key) != "k1" || !res[5].More {
 		t.Errorf("omap get vals: %+v", res[5])
 	}
-	if strings.Join(res[6].Keys, ",") != "k2,x1" || res[6].More {
+	if string(bytes.Join(res[6].Keys, []byte(","))) != "k2,x1" || res[6].More {
 		t.Errorf("omap get keys: %+v", res[6])
 	}
 	res, f = Execute(m, []*pb.SubOp{getx("nope"), stat()}, lim)

@@ -40,7 +40,7 @@ func (s *sim) omapSet(entries []*pb.OmapEntry) *Failure {
 		return f
 	}
 	for _, e := range entries {
-		if f := s.checkOmapKey(e.GetKey()); f != nil {
+		if f := s.checkOmapKey(string(e.GetKey())); f != nil {
 			return f
 		}
 		if len(e.GetValue()) > s.lim.OmapValueLen {
@@ -59,7 +59,7 @@ func (s *sim) checkOmapKey(k string) *Failure {
 	return nil
 }
 
-func (s *sim) omapRm(keys []string) *Failure {
+func (s *sim) omapRm(keys [][]byte) *Failure {
 	if !s.exists {
 		return fail(pb.Result_RESULT_NOT_FOUND, "omap rm keys: the object does not exist")
 	}
@@ -67,7 +67,7 @@ func (s *sim) omapRm(keys []string) *Failure {
 		return f
 	}
 	for _, k := range keys {
-		if f := s.checkOmapKey(k); f != nil {
+		if f := s.checkOmapKey(string(k)); f != nil {
 			return f
 		}
 	}

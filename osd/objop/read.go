@@ -52,9 +52,9 @@ func executeOne(r Reader, meta Meta, op *pb.SubOp, lim Limits) (*pb.SubOpResult,
 	case *pb.SubOp_Stat:
 		return &pb.SubOpResult{Size: meta.Size, MtimeUnixNano: meta.MtimeUnixNano}, nil
 	case *pb.SubOp_GetXattr:
-		v, err := r.Xattr(o.GetXattr.GetName())
+		v, err := r.Xattr(string(o.GetXattr.GetName()))
 		if err != nil {
-			return nil, readFailure(err, "getxattr "+o.GetXattr.GetName())
+			return nil, readFailure(err, "getxattr "+string(o.GetXattr.GetName()))
 		}
 		return &pb.SubOpResult{Data: v}, nil
 	case *pb.SubOp_GetXattrs:
@@ -93,18 +93,18 @@ func executeOmapRead(r Reader, op *pb.SubOp, lim Limits) (*pb.SubOpResult, *Fail
 	switch o := op.GetOp().(type) {
 	case *pb.SubOp_OmapGetVals:
 		max := returnMax(o.OmapGetVals.GetMaxReturn(), lim)
-		es, more, err := r.OmapVals(o.OmapGetVals.GetStartAfter(), o.OmapGetVals.GetPrefix(), max)
+		es, more, err := r.OmapVals(string(o.OmapGetVals.GetStartAfter()), string(o.OmapGetVals.GetPrefix()), max)
 		if err != nil {
 			return nil, readFailure(err, "omap get vals")
 		}
 		return &pb.SubOpResult{Entries: es, More: more}, nil
 	case *pb.SubOp_OmapGetKeys:
 		max := returnMax(o.OmapGetKeys.GetMaxReturn(), lim)
-		es, more, err := r.OmapVals(o.OmapGetKeys.GetStartAfter(), "", max)
+		es, more, err := r.OmapVals(string(o.OmapGetKeys.GetStartAfter()), "", max)
 		if err != nil {
 			return nil, readFailure(err, "omap get keys")
 		}
-		keys := make([]string, len(es))
+		keys := make([][]byte, len(es))
 		for i, e := range es {
 			keys[i] = e.GetKey()
 		}
@@ -114,7 +114,7 @@ func executeOmapRead(r Reader, op *pb.SubOp, lim Limits) (*pb.SubOpResult, *Fail
 			return nil, fail(pb.Result_RESULT_TOO_BIG, "%d keys in one lookup is over the limit of %d",
 				len(o.OmapGetValsByKeys.GetKeys()), lim.OmapEntries)
 		}
-		es, err := r.OmapValsByKeys(o.OmapGetValsByKeys.GetKeys())
+		es, err := r.OmapValsByKeys(bytesToStrings(o.OmapGetValsByKeys.GetKeys()))
 		if err != nil {
 			return nil, readFailure(err, "omap get vals by keys")
 		}
@@ -128,4 +128,14 @@ func returnMax(asked uint32, lim Limits) int {
 		return lim.ReturnMax
 	}
 	return int(asked)
+}
+
+// bytesToStrings converts wire keys (bytes, which may hold any byte sequence)
+// to Go strings, which hold bytes verbatim.
+func bytesToStrings(bs [][]byte) []string {
+	out := make([]string, len(bs))
+	for i, b := range bs {
+		out[i] = string(b)
+	}
+	return out
 }

@@ -55,7 +55,7 @@ func Validate(loc *pb.ObjectLocator, ops []*pb.SubOp, lim Limits) (Kind, *Failur
 
 func validateLocator(loc *pb.ObjectLocator, lim Limits) *Failure {
 	switch {
-	case loc == nil || loc.GetName() == "":
+	case loc == nil || len(loc.GetName()) == 0:
 		return fail(pb.Result_RESULT_INVALID_ARGUMENT, "the object name is empty: name the object")
 	case len(loc.GetName()) > lim.NameLen:
 		return fail(pb.Result_RESULT_TOO_BIG, "object name of %d bytes is over the %d-byte limit", len(loc.GetName()), lim.NameLen)

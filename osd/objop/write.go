@@ -97,7 +97,7 @@ func (s *sim) apply(op *pb.SubOp) *Failure {
 	case *pb.SubOp_SetXattr:
 		return s.setXattr(o.SetXattr)
 	case *pb.SubOp_RmXattr:
-		return s.rmXattr(o.RmXattr.GetName())
+		return s.rmXattr(string(o.RmXattr.GetName()))
 	}
 	return s.applyOmap(op)
 }
@@ -172,7 +172,8 @@ func (s *sim) create(exclusive bool) *Failure {
 }
 
 func (s *sim) setXattr(o *pb.SetXattrOp) *Failure {
-	if f := s.checkXattrName(o.GetName()); f != nil {
+	name := string(o.GetName())
+	if f := s.checkXattrName(name); f != nil {
 		return f
 	}
 	if len(o.GetValue()) > s.lim.XattrValueLen {
@@ -180,7 +181,7 @@ func (s *sim) setXattr(o *pb.SetXattrOp) *Failure {
 	}
 	s.touch()
 	s.emit(&pb.TxOp{Op: &pb.TxOp_SetXattr{SetXattr: &pb.SetXattrOp{Name: o.GetName(), Value: o.GetValue()}}})
-	s.xattrs[o.GetName()] = true
+	s.xattrs[name] = true
 	return nil
 }
 
@@ -214,7 +215,7 @@ func (s *sim) rmXattr(name string) *Failure {
 	if !present {
 		return fail(pb.Result_RESULT_NO_DATA, "rmxattr %q: no such xattr", name)
 	}
-	s.emit(&pb.TxOp{Op: &pb.TxOp_RmXattr{RmXattr: &pb.RmXattrOp{Name: name}}})
+	s.emit(&pb.TxOp{Op: &pb.TxOp_RmXattr{RmXattr: &pb.RmXattrOp{Name: []byte(name)}}})
 	s.xattrs[name] = false
 	return nil
 }

@@ -256,17 +256,19 @@ func (x *ReqID) GetTid() uint64 {
 	return 0
 }
 
-// ObjectLocator names an object within a pool.
+// ObjectLocator names an object within a pool. Names, keys and namespaces
+// are bytes, not strings: like Ceph's they may hold any byte sequence,
+// including invalid UTF-8, which proto3 strings refuse.
 type ObjectLocator struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// namespace partitions a pool's object names; "" is the default
 	// namespace.
-	Namespace string `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Namespace []byte `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	// key, when set, replaces name in the placement hash, so objects with the
 	// same key land in the same PG ("locator key").
-	Key string `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	Key []byte `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
 	// name is the object name, 1 to 2,048 bytes.
-	Name          string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Name          []byte `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -301,25 +303,25 @@ func (*ObjectLocator) Descriptor() ([]byte, []int) {
 	return file_osd_proto_rawDescGZIP(), []int{1}
 }
 
-func (x *ObjectLocator) GetNamespace() string {
+func (x *ObjectLocator) GetNamespace() []byte {
 	if x != nil {
 		return x.Namespace
 	}
-	return ""
+	return nil
 }
 
-func (x *ObjectLocator) GetKey() string {
+func (x *ObjectLocator) GetKey() []byte {
 	if x != nil {
 		return x.Key
 	}
-	return ""
+	return nil
 }
 
-func (x *ObjectLocator) GetName() string {
+func (x *ObjectLocator) GetName() []byte {
 	if x != nil {
 		return x.Name
 	}
-	return ""
+	return nil
 }
 
 // Eversion is a PG log version: the primary's map epoch when it started the
@@ -1130,7 +1132,7 @@ func (x *CreateOp) GetExclusive() bool {
 // SetXattrOp sets one extended attribute.
 type SetXattrOp struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name          []byte                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1166,11 +1168,11 @@ func (*SetXattrOp) Descriptor() ([]byte, []int) {
 	return file_osd_proto_rawDescGZIP(), []int{11}
 }
 
-func (x *SetXattrOp) GetName() string {
+func (x *SetXattrOp) GetName() []byte {
 	if x != nil {
 		return x.Name
 	}
-	return ""
+	return nil
 }
 
 func (x *SetXattrOp) GetValue() []byte {
@@ -1183,7 +1185,7 @@ func (x *SetXattrOp) GetValue() []byte {
 // RmXattrOp removes one extended attribute; NO_DATA when absent.
 type RmXattrOp struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name          []byte                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1218,17 +1220,17 @@ func (*RmXattrOp) Descriptor() ([]byte, []int) {
 	return file_osd_proto_rawDescGZIP(), []int{12}
 }
 
-func (x *RmXattrOp) GetName() string {
+func (x *RmXattrOp) GetName() []byte {
 	if x != nil {
 		return x.Name
 	}
-	return ""
+	return nil
 }
 
 // OmapEntry is one key/value pair of an object's omap.
 type OmapEntry struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
 	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1264,11 +1266,11 @@ func (*OmapEntry) Descriptor() ([]byte, []int) {
 	return file_osd_proto_rawDescGZIP(), []int{13}
 }
 
-func (x *OmapEntry) GetKey() string {
+func (x *OmapEntry) GetKey() []byte {
 	if x != nil {
 		return x.Key
 	}
-	return ""
+	return nil
 }
 
 func (x *OmapEntry) GetValue() []byte {
@@ -1326,7 +1328,7 @@ func (x *OmapSetValsOp) GetEntries() []*OmapEntry {
 // OmapRmKeysOp removes omap keys; absent keys are ignored.
 type OmapRmKeysOp struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Keys          []string               `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	Keys          [][]byte               `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1361,14 +1363,14 @@ func (*OmapRmKeysOp) Descriptor() ([]byte, []int) {
 	return file_osd_proto_rawDescGZIP(), []int{15}
 }
 
-func (x *OmapRmKeysOp) GetKeys() []string {
+func (x *OmapRmKeysOp) GetKeys() [][]byte {
 	if x != nil {
 		return x.Keys
 	}
 	return nil
 }
 
-// OmapClearOp removes every omap key (the header stays).
+// OmapClearOp removes every omap key and the omap header.
 type OmapClearOp struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1544,7 +1546,7 @@ func (*StatOp) Descriptor() ([]byte, []int) {
 // GetXattrOp returns one xattr's value; NO_DATA when absent.
 type GetXattrOp struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name          []byte                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1579,11 +1581,11 @@ func (*GetXattrOp) Descriptor() ([]byte, []int) {
 	return file_osd_proto_rawDescGZIP(), []int{20}
 }
 
-func (x *GetXattrOp) GetName() string {
+func (x *GetXattrOp) GetName() []byte {
 	if x != nil {
 		return x.Name
 	}
-	return ""
+	return nil
 }
 
 // GetXattrsOp returns every xattr.
@@ -1627,8 +1629,8 @@ func (*GetXattrsOp) Descriptor() ([]byte, []int) {
 // that begin with prefix, in key order.
 type OmapGetValsOp struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
-	StartAfter string                 `protobuf:"bytes,1,opt,name=start_after,json=startAfter,proto3" json:"start_after,omitempty"`
-	Prefix     string                 `protobuf:"bytes,2,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	StartAfter []byte                 `protobuf:"bytes,1,opt,name=start_after,json=startAfter,proto3" json:"start_after,omitempty"`
+	Prefix     []byte                 `protobuf:"bytes,2,opt,name=prefix,proto3" json:"prefix,omitempty"`
 	// max_return 0 means the server's page limit.
 	MaxReturn     uint32 `protobuf:"varint,3,opt,name=max_return,json=maxReturn,proto3" json:"max_return,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1665,18 +1667,18 @@ func (*OmapGetValsOp) Descriptor() ([]byte, []int) {
 	return file_osd_proto_rawDescGZIP(), []int{22}
 }
 
-func (x *OmapGetValsOp) GetStartAfter() string {
+func (x *OmapGetValsOp) GetStartAfter() []byte {
 	if x != nil {
 		return x.StartAfter
 	}
-	return ""
+	return nil
 }
 
-func (x *OmapGetValsOp) GetPrefix() string {
+func (x *OmapGetValsOp) GetPrefix() []byte {
 	if x != nil {
 		return x.Prefix
 	}
-	return ""
+	return nil
 }
 
 func (x *OmapGetValsOp) GetMaxReturn() uint32 {
@@ -1689,7 +1691,7 @@ func (x *OmapGetValsOp) GetMaxReturn() uint32 {
 // OmapGetKeysOp is OmapGetValsOp without the values.
 type OmapGetKeysOp struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	StartAfter    string                 `protobuf:"bytes,1,opt,name=start_after,json=startAfter,proto3" json:"start_after,omitempty"`
+	StartAfter    []byte                 `protobuf:"bytes,1,opt,name=start_after,json=startAfter,proto3" json:"start_after,omitempty"`
 	MaxReturn     uint32                 `protobuf:"varint,2,opt,name=max_return,json=maxReturn,proto3" json:"max_return,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1725,11 +1727,11 @@ func (*OmapGetKeysOp) Descriptor() ([]byte, []int) {
 	return file_osd_proto_rawDescGZIP(), []int{23}
 }
 
-func (x *OmapGetKeysOp) GetStartAfter() string {
+func (x *OmapGetKeysOp) GetStartAfter() []byte {
 	if x != nil {
 		return x.StartAfter
 	}
-	return ""
+	return nil
 }
 
 func (x *OmapGetKeysOp) GetMaxReturn() uint32 {
@@ -1742,7 +1744,7 @@ func (x *OmapGetKeysOp) GetMaxReturn() uint32 {
 // OmapGetValsByKeysOp returns the pairs for the given keys that exist.
 type OmapGetValsByKeysOp struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Keys          []string               `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	Keys          [][]byte               `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1777,7 +1779,7 @@ func (*OmapGetValsByKeysOp) Descriptor() ([]byte, []int) {
 	return file_osd_proto_rawDescGZIP(), []int{24}
 }
 
-func (x *OmapGetValsByKeysOp) GetKeys() []string {
+func (x *OmapGetValsByKeysOp) GetKeys() [][]byte {
 	if x != nil {
 		return x.Keys
 	}
@@ -1824,7 +1826,7 @@ func (*OmapGetHeaderOp) Descriptor() ([]byte, []int) {
 // Xattr is one extended attribute.
 type Xattr struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name          []byte                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1860,11 +1862,11 @@ func (*Xattr) Descriptor() ([]byte, []int) {
 	return file_osd_proto_rawDescGZIP(), []int{26}
 }
 
-func (x *Xattr) GetName() string {
+func (x *Xattr) GetName() []byte {
 	if x != nil {
 		return x.Name
 	}
-	return ""
+	return nil
 }
 
 func (x *Xattr) GetValue() []byte {
@@ -1888,7 +1890,7 @@ type SubOpResult struct {
 	// entries answers omap_get_vals and omap_get_vals_by_keys; keys answers
 	// omap_get_keys; both in key order.
 	Entries []*OmapEntry `protobuf:"bytes,6,rep,name=entries,proto3" json:"entries,omitempty"`
-	Keys    []string     `protobuf:"bytes,7,rep,name=keys,proto3" json:"keys,omitempty"`
+	Keys    [][]byte     `protobuf:"bytes,7,rep,name=keys,proto3" json:"keys,omitempty"`
 	// more is set when an omap listing stopped at max_return.
 	More bool `protobuf:"varint,8,opt,name=more,proto3" json:"more,omitempty"`
 	// header answers omap_get_header.
@@ -1969,7 +1971,7 @@ func (x *SubOpResult) GetEntries() []*OmapEntry {
 	return nil
 }
 
-func (x *SubOpResult) GetKeys() []string {
+func (x *SubOpResult) GetKeys() [][]byte {
 	if x != nil {
 		return x.Keys
 	}
@@ -2104,7 +2106,7 @@ type ListObjectsRequest struct {
 	PgSeed uint32                 `protobuf:"varint,4,opt,name=pg_seed,json=pgSeed,proto3" json:"pg_seed,omitempty"`
 	// namespace restricts the listing to one namespace unless
 	// all_namespaces is set.
-	Namespace     string `protobuf:"bytes,5,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Namespace     []byte `protobuf:"bytes,5,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	AllNamespaces bool   `protobuf:"varint,6,opt,name=all_namespaces,json=allNamespaces,proto3" json:"all_namespaces,omitempty"`
 	// cursor is the next_cursor of the previous page; empty starts over.
 	Cursor []byte `protobuf:"bytes,7,opt,name=cursor,proto3" json:"cursor,omitempty"`
@@ -2172,11 +2174,11 @@ func (x *ListObjectsRequest) GetPgSeed() uint32 {
 	return 0
 }
 
-func (x *ListObjectsRequest) GetNamespace() string {
+func (x *ListObjectsRequest) GetNamespace() []byte {
 	if x != nil {
 		return x.Namespace
 	}
-	return ""
+	return nil
 }
 
 func (x *ListObjectsRequest) GetAllNamespaces() bool {
@@ -3150,9 +3152,9 @@ const file_osd_proto_rawDesc = "" +
 	"\vincarnation\x18\x02 \x01(\x04R\vincarnation\x12\x10\n" +
 	"\x03tid\x18\x03 \x01(\x04R\x03tid\"S\n" +
 	"\rObjectLocator\x12\x1c\n" +
-	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x10\n" +
-	"\x03key\x18\x02 \x01(\tR\x03key\x12\x12\n" +
-	"\x04name\x18\x03 \x01(\tR\x04name\":\n" +
+	"\tnamespace\x18\x01 \x01(\fR\tnamespace\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\fR\x03key\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\fR\x04name\":\n" +
 	"\bEversion\x12\x14\n" +
 	"\x05epoch\x18\x01 \x01(\x04R\x05epoch\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x04R\aversion\"\xe6\x01\n" +
@@ -3207,17 +3209,17 @@ const file_osd_proto_rawDesc = "" +
 	"\texclusive\x18\x01 \x01(\bR\texclusive\"6\n" +
 	"\n" +
 	"SetXattrOp\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x04name\x18\x01 \x01(\fR\x04name\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\"\x1f\n" +
 	"\tRmXattrOp\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"3\n" +
+	"\x04name\x18\x01 \x01(\fR\x04name\"3\n" +
 	"\tOmapEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\"A\n" +
 	"\rOmapSetValsOp\x120\n" +
 	"\aentries\x18\x01 \x03(\v2\x16.gorados.osd.OmapEntryR\aentries\"\"\n" +
 	"\fOmapRmKeysOp\x12\x12\n" +
-	"\x04keys\x18\x01 \x03(\tR\x04keys\"\r\n" +
+	"\x04keys\x18\x01 \x03(\fR\x04keys\"\r\n" +
 	"\vOmapClearOp\")\n" +
 	"\x0fOmapSetHeaderOp\x12\x16\n" +
 	"\x06header\x18\x01 \x01(\fR\x06header\"8\n" +
@@ -3227,24 +3229,24 @@ const file_osd_proto_rawDesc = "" +
 	"\x06StatOp\" \n" +
 	"\n" +
 	"GetXattrOp\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\r\n" +
+	"\x04name\x18\x01 \x01(\fR\x04name\"\r\n" +
 	"\vGetXattrsOp\"g\n" +
 	"\rOmapGetValsOp\x12\x1f\n" +
-	"\vstart_after\x18\x01 \x01(\tR\n" +
+	"\vstart_after\x18\x01 \x01(\fR\n" +
 	"startAfter\x12\x16\n" +
-	"\x06prefix\x18\x02 \x01(\tR\x06prefix\x12\x1d\n" +
+	"\x06prefix\x18\x02 \x01(\fR\x06prefix\x12\x1d\n" +
 	"\n" +
 	"max_return\x18\x03 \x01(\rR\tmaxReturn\"O\n" +
 	"\rOmapGetKeysOp\x12\x1f\n" +
-	"\vstart_after\x18\x01 \x01(\tR\n" +
+	"\vstart_after\x18\x01 \x01(\fR\n" +
 	"startAfter\x12\x1d\n" +
 	"\n" +
 	"max_return\x18\x02 \x01(\rR\tmaxReturn\")\n" +
 	"\x13OmapGetValsByKeysOp\x12\x12\n" +
-	"\x04keys\x18\x01 \x03(\tR\x04keys\"\x11\n" +
+	"\x04keys\x18\x01 \x03(\fR\x04keys\"\x11\n" +
 	"\x0fOmapGetHeaderOp\"1\n" +
 	"\x05Xattr\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x04name\x18\x01 \x01(\fR\x04name\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\"\xa8\x02\n" +
 	"\vSubOpResult\x12+\n" +
 	"\x06result\x18\x01 \x01(\x0e2\x13.gorados.osd.ResultR\x06result\x12\x12\n" +
@@ -3253,7 +3255,7 @@ const file_osd_proto_rawDesc = "" +
 	"\x0fmtime_unix_nano\x18\x04 \x01(\x03R\rmtimeUnixNano\x12*\n" +
 	"\x06xattrs\x18\x05 \x03(\v2\x12.gorados.osd.XattrR\x06xattrs\x120\n" +
 	"\aentries\x18\x06 \x03(\v2\x16.gorados.osd.OmapEntryR\aentries\x12\x12\n" +
-	"\x04keys\x18\a \x03(\tR\x04keys\x12\x12\n" +
+	"\x04keys\x18\a \x03(\fR\x04keys\x12\x12\n" +
 	"\x04more\x18\b \x01(\bR\x04more\x12\x16\n" +
 	"\x06header\x18\t \x01(\fR\x06header\"\x93\x02\n" +
 	"\aOpReply\x12+\n" +
@@ -3269,7 +3271,7 @@ const file_osd_proto_rawDesc = "" +
 	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x12\x12\n" +
 	"\x04pool\x18\x03 \x01(\x03R\x04pool\x12\x17\n" +
 	"\apg_seed\x18\x04 \x01(\rR\x06pgSeed\x12\x1c\n" +
-	"\tnamespace\x18\x05 \x01(\tR\tnamespace\x12%\n" +
+	"\tnamespace\x18\x05 \x01(\fR\tnamespace\x12%\n" +
 	"\x0eall_namespaces\x18\x06 \x01(\bR\rallNamespaces\x12\x16\n" +
 	"\x06cursor\x18\a \x01(\fR\x06cursor\x12\x1f\n" +
 	"\vmax_entries\x18\b \x01(\rR\n" +
