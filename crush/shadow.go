@@ -81,18 +81,26 @@ func (s *shadowBuilder) clone(id, cls int32) (int32, bool) {
 	}
 	var items []int32
 	var weights []uint32
+	var total uint64
 	for j, it := range b.Items {
+		w := b.ItemWeight(j)
 		if it >= 0 {
-			if c, ok := s.m.ClassMap[it]; ok && c == cls {
-				items, weights = append(items, it), append(weights, b.ItemWeight(j))
+			if c, ok := s.m.ClassMap[it]; !ok || c != cls {
+				continue
 			}
-			continue
+		} else {
+			child, ok := s.clone(it, cls)
+			if !ok {
+				return 0, false
+			}
+			it, w = child, s.m.Bucket(child).Weight
 		}
-		child, ok := s.clone(it, cls)
-		if !ok {
+		// Ceph appends each item as soon as it has it, so an item the copy
+		// refuses stops the clone before later children are cloned.
+		if total += uint64(w); total > 0xffffffff || (b.Alg == AlgUniform && w != 0) {
 			return 0, false
 		}
-		items, weights = append(items, child), append(weights, s.m.Bucket(child).Weight)
+		items, weights = append(items, it), append(weights, w)
 	}
 	shadowID, ok := s.pins[id][cls]
 	if !ok {
@@ -124,16 +132,12 @@ func (s *shadowBuilder) freeID() int32 {
 
 // build makes the shadow bucket. Ceph appends the items one at a time, which
 // gives the from-scratch result except for uniform buckets: their copy
-// starts with item weight 0 and refuses any item of another weight.
+// starts with item weight 0 and (as clone checked) accepts only zero
+// weights, which NewBucket would refuse.
 func (s *shadowBuilder) build(b *Bucket, id int32, items []int32, weights []uint32) (*Bucket, bool) {
 	if b.Alg != AlgUniform {
 		shadow, err := NewBucket(id, b.Type, b.Alg, b.Hash, items, weights, s.m.StrawCalcVersion)
 		return shadow, err == nil
-	}
-	for _, w := range weights {
-		if w != 0 {
-			return nil, false
-		}
 	}
 	return &Bucket{ID: id, Type: b.Type, Alg: AlgUniform, Hash: b.Hash,
 		Items: items, ItemWeights: weights}, true

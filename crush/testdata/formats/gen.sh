@@ -10,6 +10,8 @@
 #   ok/NAME.tree     crushtool -i NAME.bin --tree
 #   err/NAME.txt     a map crushtool refuses; err/NAME.err holds its stderr
 #                    (file name replaced by MAP) and exit status
+#   random/          maps written by genmaps.go (seeded): the same outputs as
+#                    ok/ for maps crushtool accepts, NAME.err for the others
 #
 # Usage: crush/testdata/formats/gen.sh   (from anywhere)
 set -euo pipefail
@@ -23,12 +25,29 @@ if [ -f genmaps.go ]; then
 	go run genmaps.go -out random
 fi
 
+# refused TXT: writes TXT's .err file and succeeds if crushtool refuses TXT.
+refused() {
+	local txt=$1 base=${1%.txt} out rc
+	set +e
+	out=$(crushtool -c "$txt" -o "$base.bin" 2>&1 >/dev/null)
+	rc=$?
+	set -e
+	[ "$rc" -ne 0 ] || return 1
+	rm -f "$base.bin"
+	printf 'exit %d\n%s\n' "$rc" "${out//$txt/MAP}" >"$base.err"
+}
+
 for dir in ok random; do
 	[ -d "$dir" ] || continue
+	rm -f "$dir"/*.bin "$dir"/*.d.txt "$dir"/*.json "$dir"/*.tree "$dir"/*.err
 	for txt in "$dir"/*.txt; do
 		case "$txt" in *.d.txt) continue ;; esac
 		base=${txt%.txt}
-		crushtool -c "$txt" -o "$base.bin" >/dev/null
+		if refused "$txt"; then
+			[ "$dir" = random ] && continue
+			echo "gen.sh: crushtool refuses $txt: $(cat "$base.err")" >&2
+			exit 1
+		fi
 		crushtool -d "$base.bin" -o "$base.d.txt"
 		crushtool -i "$base.bin" --dump >"$base.json"
 		crushtool -i "$base.bin" --tree >"$base.tree"
@@ -36,15 +55,9 @@ for dir in ok random; do
 done
 
 for txt in err/*.txt; do
-	base=${txt%.txt}
-	set +e
-	out=$(crushtool -c "$txt" -o /tmp/gen-crush-err.$$ 2>&1 >/dev/null)
-	rc=$?
-	set -e
-	rm -f /tmp/gen-crush-err.$$
-	if [ "$rc" -eq 0 ]; then
+	if ! refused "$txt"; then
 		echo "gen.sh: $txt compiled, but err/ maps must be refused" >&2
 		exit 1
 	fi
-	printf 'exit %d\n%s\n' "$rc" "${out//$txt/MAP}" >"$base.err"
 done
+rm -f err/*.bin
