@@ -33,6 +33,9 @@ func DescribeReady(prefix string, r Ready) string {
 	for _, e := range r.Trimmed {
 		line("trim %s", e)
 	}
+	for _, d := range r.ForgottenDups {
+		line("forget dup %s -> %s", d.ReqID, d.Version)
+	}
 	for _, e := range r.Acked {
 		line("ack %s", e)
 	}

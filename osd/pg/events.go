@@ -100,6 +100,9 @@ type Ready struct {
 	// Trimmed entries were dropped from the log (their request ids went to
 	// the dup list) and can be deleted from the store.
 	Trimmed []LogEntry
+	// ForgottenDups fell off the bounded dup list during those trims; the
+	// daemon deletes their persisted copies.
+	ForgottenDups []Dup
 	// Acked writes are now durable on every acting member, in version
 	// order.
 	Acked []LogEntry
@@ -111,6 +114,6 @@ type Ready struct {
 
 // IsEmpty reports whether there is nothing to do.
 func (r Ready) IsEmpty() bool {
-	return len(r.Messages) == 0 && r.Info == nil && len(r.Trimmed) == 0 &&
+	return len(r.Messages) == 0 && r.Info == nil && len(r.Trimmed) == 0 && len(r.ForgottenDups) == 0 &&
 		len(r.Acked) == 0 && len(r.Dropped) == 0 && len(r.StateChanges) == 0
 }

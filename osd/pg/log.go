@@ -17,18 +17,22 @@ type LogLimits struct {
 	// DupsTracked bounds the number of trimmed request ids remembered for
 	// duplicate detection.
 	DupsTracked int
+	// TrimMin is the smallest number of entries worth a trim
+	// (osd_pg_log_trim_min): trimming in batches keeps the store's work
+	// per write constant.
+	TrimMin int
 }
 
-// DefaultLogLimits returns Ceph's defaults: 250, 10,000 and 3,000.
+// DefaultLogLimits returns Ceph's defaults: 250, 10,000, 3,000 and 100.
 func DefaultLogLimits() LogLimits {
-	return LogLimits{MinEntries: 250, MaxEntries: 10000, DupsTracked: 3000}
+	return LogLimits{MinEntries: 250, MaxEntries: 10000, DupsTracked: 3000, TrimMin: 100}
 }
 
 // Validate checks that the limits make sense.
 func (l LogLimits) Validate() error {
-	if l.MinEntries < 1 || l.MaxEntries < l.MinEntries || l.DupsTracked < 0 {
-		return fmt.Errorf("%w: log limits min=%d max=%d dups=%d: need 1 <= min <= max and dups >= 0",
-			ErrBadEntry, l.MinEntries, l.MaxEntries, l.DupsTracked)
+	if l.MinEntries < 1 || l.MaxEntries < l.MinEntries || l.DupsTracked < 0 || l.TrimMin < 1 {
+		return fmt.Errorf("%w: log limits min=%d max=%d dups=%d trim_min=%d: need 1 <= min <= max, dups >= 0, trim_min >= 1",
+			ErrBadEntry, l.MinEntries, l.MaxEntries, l.DupsTracked, l.TrimMin)
 	}
 	return nil
 }
@@ -118,50 +122,55 @@ func (l *Log) find(v Eversion) (LogEntry, bool) {
 }
 
 // TrimTo drops every entry with version <= to, moving its request id into
-// the dup list (bounded by maxDups, oldest forgotten first), and returns the
-// dropped entries so the caller can delete them from the store.
-func (l *Log) TrimTo(to Eversion, maxDups int) []LogEntry {
+// the dup list (bounded by maxDups, oldest forgotten first). It returns the
+// dropped entries and the dups that fell off the list, so the caller can
+// delete them from the store (and persist the new dups).
+func (l *Log) TrimTo(to Eversion, maxDups int) (trimmed []LogEntry, forgotten []Dup) {
 	n := sort.Search(len(l.entries), func(i int) bool { return to.Less(l.entries[i].Version) })
 	if n == 0 {
-		return nil
+		return nil, nil
 	}
-	trimmed := append([]LogEntry(nil), l.entries[:n]...)
+	trimmed = append([]LogEntry(nil), l.entries[:n]...)
 	l.entries = append(l.entries[:0:0], l.entries[n:]...)
 	for _, e := range trimmed {
 		if !e.ReqID.IsZero() {
 			delete(l.byReq, e.ReqID)
-			l.addDup(dupOf(e), maxDups)
+			forgotten = append(forgotten, l.addDup(dupOf(e), maxDups)...)
 		}
 	}
 	l.tail = trimmed[n-1].Version
-	return trimmed
+	return trimmed, forgotten
 }
 
-// addDup appends d to the dup list and forgets the oldest beyond maxDups.
-func (l *Log) addDup(d Dup, maxDups int) {
+// addDup appends d to the dup list and forgets the oldest beyond maxDups,
+// returning them.
+func (l *Log) addDup(d Dup, maxDups int) []Dup {
 	l.dups = append(l.dups, d)
 	l.dupIndex[d.ReqID] = d
+	var forgotten []Dup
 	for len(l.dups) > maxDups {
 		old := l.dups[0]
 		l.dups = l.dups[1:]
+		forgotten = append(forgotten, old)
 		if cur, ok := l.dupIndex[old.ReqID]; ok && cur.Version == old.Version {
 			delete(l.dupIndex, old.ReqID)
 		}
 	}
+	return forgotten
 }
 
 // trimTarget returns the version to trim to so that at most keep entries
 // remain, never beyond limit (entries newer than limit must stay); ok is
-// false when nothing needs trimming.
-func (l *Log) trimTarget(keep int, limit Eversion) (Eversion, bool) {
+// false when fewer than batch entries would go.
+func (l *Log) trimTarget(keep, batch int, limit Eversion) (Eversion, bool) {
 	excess := len(l.entries) - keep
-	if excess <= 0 {
+	if excess < max(batch, 1) {
 		return Eversion{}, false
 	}
 	to := l.entries[excess-1].Version
 	if limit.Less(to) {
 		n := sort.Search(len(l.entries), func(i int) bool { return limit.Less(l.entries[i].Version) })
-		if n == 0 {
+		if n < max(batch, 1) {
 			return Eversion{}, false
 		}
 		to = l.entries[n-1].Version

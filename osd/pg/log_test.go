@@ -31,7 +31,7 @@ func TestLogAgainstModel(t *testing.T) {
 			all = append(all, e)
 		} else if len(all) > trimmedUpTo {
 			k := trimmedUpTo + rng.IntN(len(all)-trimmedUpTo)
-			got := l.TrimTo(all[k].Version, maxDups)
+			got, _ := l.TrimTo(all[k].Version, maxDups)
 			if len(got) != k+1-trimmedUpTo {
 				t.Fatalf("seed %d step %d: trimmed %d, want %d", seed, step, len(got), k+1-trimmedUpTo)
 			}

@@ -68,10 +68,11 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 func (h *harness) cmdNew(t *testing.T, d *datadriven.TestData) string {
 	n := 3
 	d.MaybeScanArgs(t, "osds", &n)
-	h.limits = LogLimits{MinEntries: 2, MaxEntries: 4, DupsTracked: 3}
+	h.limits = LogLimits{MinEntries: 2, MaxEntries: 4, DupsTracked: 3, TrimMin: 1}
 	d.MaybeScanArgs(t, "min", &h.limits.MinEntries)
 	d.MaybeScanArgs(t, "max", &h.limits.MaxEntries)
 	d.MaybeScanArgs(t, "dups", &h.limits.DupsTracked)
+	d.MaybeScanArgs(t, "trim_min", &h.limits.TrimMin)
 	h.pgs = map[int32]*PG{}
 	h.ids = nil
 	for i := range n {

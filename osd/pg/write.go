@@ -99,18 +99,19 @@ func (p *PG) trim() {
 	if len(p.inflight) > 0 {
 		keep = p.cfg.Limits.MaxEntries
 	}
-	to, ok := p.log.trimTarget(keep, p.committed)
+	to, ok := p.log.trimTarget(keep, p.cfg.Limits.TrimMin, p.committed)
 	if ok {
 		p.trimTo(to)
 	}
 }
 
 func (p *PG) trimTo(to Eversion) {
-	trimmed := p.log.TrimTo(to, p.cfg.Limits.DupsTracked)
+	trimmed, forgotten := p.log.TrimTo(to, p.cfg.Limits.DupsTracked)
 	if len(trimmed) == 0 {
 		return
 	}
 	p.ready.Trimmed = append(p.ready.Trimmed, trimmed...)
+	p.ready.ForgottenDups = append(p.ready.ForgottenDups, forgotten...)
 	p.info.LogTail = p.log.Tail()
 	p.persistInfo()
 }
