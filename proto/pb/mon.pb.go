@@ -345,12 +345,14 @@ func (*MonCommandRequest_SetFlag) isMonCommandRequest_Cmd() {}
 type MonPoolCreate struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	PgNum uint32                 `protobuf:"varint,2,opt,name=pg_num,json=pgNum,proto3" json:"pg_num,omitempty"`
-	// zero means "use the default" for every field below.
-	PgpNum        uint32 `protobuf:"varint,3,opt,name=pgp_num,json=pgpNum,proto3" json:"pgp_num,omitempty"`
-	Size          uint32 `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
-	MinSize       uint32 `protobuf:"varint,5,opt,name=min_size,json=minSize,proto3" json:"min_size,omitempty"`
-	CrushRule     string `protobuf:"bytes,6,opt,name=crush_rule,json=crushRule,proto3" json:"crush_rule,omitempty"`
+	// pg_num must be at least 1; radosctl sends 32 when the user gives none.
+	PgNum uint32 `protobuf:"varint,2,opt,name=pg_num,json=pgNum,proto3" json:"pg_num,omitempty"`
+	// Unset fields take the defaults: pgp_num = pg_num, size 3,
+	// min_size = size - size/2, crush_rule "replicated_rule".
+	PgpNum        *uint32 `protobuf:"varint,3,opt,name=pgp_num,json=pgpNum,proto3,oneof" json:"pgp_num,omitempty"`
+	Size          *uint32 `protobuf:"varint,4,opt,name=size,proto3,oneof" json:"size,omitempty"`
+	MinSize       *uint32 `protobuf:"varint,5,opt,name=min_size,json=minSize,proto3,oneof" json:"min_size,omitempty"`
+	CrushRule     string  `protobuf:"bytes,6,opt,name=crush_rule,json=crushRule,proto3" json:"crush_rule,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -400,22 +402,22 @@ func (x *MonPoolCreate) GetPgNum() uint32 {
 }
 
 func (x *MonPoolCreate) GetPgpNum() uint32 {
-	if x != nil {
-		return x.PgpNum
+	if x != nil && x.PgpNum != nil {
+		return *x.PgpNum
 	}
 	return 0
 }
 
 func (x *MonPoolCreate) GetSize() uint32 {
-	if x != nil {
-		return x.Size
+	if x != nil && x.Size != nil {
+		return *x.Size
 	}
 	return 0
 }
 
 func (x *MonPoolCreate) GetMinSize() uint32 {
-	if x != nil {
-		return x.MinSize
+	if x != nil && x.MinSize != nil {
+		return *x.MinSize
 	}
 	return 0
 }
@@ -1698,6 +1700,186 @@ func (x *MonStatusReply) GetQuorumKnown() bool {
 	return false
 }
 
+// MonLogEntry is the payload of one raft log entry of the map state machine
+// (after the node's 8-byte proposal id).
+type MonLogEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// full_map creates the cluster: the bootstrap entry of the first leader
+	// carries the epoch-1 map with the new fsid.
+	FullMap []byte `protobuf:"bytes,1,opt,name=full_map,json=fullMap,proto3" json:"full_map,omitempty"`
+	// incremental is one new epoch (canonical cluster encoding).
+	Incremental []byte `protobuf:"bytes,2,opt,name=incremental,proto3" json:"incremental,omitempty"`
+	// requests are the commands this epoch answers, kept for retries.
+	Requests      []*MonRequestRecord `protobuf:"bytes,3,rep,name=requests,proto3" json:"requests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MonLogEntry) Reset() {
+	*x = MonLogEntry{}
+	mi := &file_mon_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MonLogEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MonLogEntry) ProtoMessage() {}
+
+func (x *MonLogEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_mon_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MonLogEntry.ProtoReflect.Descriptor instead.
+func (*MonLogEntry) Descriptor() ([]byte, []int) {
+	return file_mon_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *MonLogEntry) GetFullMap() []byte {
+	if x != nil {
+		return x.FullMap
+	}
+	return nil
+}
+
+func (x *MonLogEntry) GetIncremental() []byte {
+	if x != nil {
+		return x.Incremental
+	}
+	return nil
+}
+
+func (x *MonLogEntry) GetRequests() []*MonRequestRecord {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+// MonRequestRecord remembers the reply to one applied command.
+type MonRequestRecord struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ClientId      string                 `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	Seq           uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	Reply         *MonCommandReply       `protobuf:"bytes,3,opt,name=reply,proto3" json:"reply,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MonRequestRecord) Reset() {
+	*x = MonRequestRecord{}
+	mi := &file_mon_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MonRequestRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MonRequestRecord) ProtoMessage() {}
+
+func (x *MonRequestRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_mon_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MonRequestRecord.ProtoReflect.Descriptor instead.
+func (*MonRequestRecord) Descriptor() ([]byte, []int) {
+	return file_mon_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *MonRequestRecord) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *MonRequestRecord) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *MonRequestRecord) GetReply() *MonCommandReply {
+	if x != nil {
+		return x.Reply
+	}
+	return nil
+}
+
+// MonSnapshot is the raft snapshot of the map state machine.
+type MonSnapshot struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FullMap       []byte                 `protobuf:"bytes,1,opt,name=full_map,json=fullMap,proto3" json:"full_map,omitempty"`
+	Requests      []*MonRequestRecord    `protobuf:"bytes,2,rep,name=requests,proto3" json:"requests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MonSnapshot) Reset() {
+	*x = MonSnapshot{}
+	mi := &file_mon_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MonSnapshot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MonSnapshot) ProtoMessage() {}
+
+func (x *MonSnapshot) ProtoReflect() protoreflect.Message {
+	mi := &file_mon_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MonSnapshot.ProtoReflect.Descriptor instead.
+func (*MonSnapshot) Descriptor() ([]byte, []int) {
+	return file_mon_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *MonSnapshot) GetFullMap() []byte {
+	if x != nil {
+		return x.FullMap
+	}
+	return nil
+}
+
+func (x *MonSnapshot) GetRequests() []*MonRequestRecord {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
 var File_mon_proto protoreflect.FileDescriptor
 
 const file_mon_proto_rawDesc = "" +
@@ -1726,15 +1908,19 @@ const file_mon_proto_rawDesc = "" +
 	"\rcrush_rule_rm\x18\x16 \x01(\v2\x1b.gorados.mon.MonCrushRuleRmH\x00R\vcrushRuleRm\x12A\n" +
 	"\rset_crush_map\x18\x17 \x01(\v2\x1b.gorados.mon.MonSetCrushMapH\x00R\vsetCrushMap\x124\n" +
 	"\bset_flag\x18\x18 \x01(\v2\x17.gorados.mon.MonSetFlagH\x00R\asetFlagB\x05\n" +
-	"\x03cmd\"\xa1\x01\n" +
+	"\x03cmd\"\xd2\x01\n" +
 	"\rMonPoolCreate\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x15\n" +
-	"\x06pg_num\x18\x02 \x01(\rR\x05pgNum\x12\x17\n" +
-	"\apgp_num\x18\x03 \x01(\rR\x06pgpNum\x12\x12\n" +
-	"\x04size\x18\x04 \x01(\rR\x04size\x12\x19\n" +
-	"\bmin_size\x18\x05 \x01(\rR\aminSize\x12\x1d\n" +
+	"\x06pg_num\x18\x02 \x01(\rR\x05pgNum\x12\x1c\n" +
+	"\apgp_num\x18\x03 \x01(\rH\x00R\x06pgpNum\x88\x01\x01\x12\x17\n" +
+	"\x04size\x18\x04 \x01(\rH\x01R\x04size\x88\x01\x01\x12\x1e\n" +
+	"\bmin_size\x18\x05 \x01(\rH\x02R\aminSize\x88\x01\x01\x12\x1d\n" +
 	"\n" +
-	"crush_rule\x18\x06 \x01(\tR\tcrushRule\"\x1f\n" +
+	"crush_rule\x18\x06 \x01(\tR\tcrushRuleB\n" +
+	"\n" +
+	"\b_pgp_numB\a\n" +
+	"\x05_sizeB\v\n" +
+	"\t_min_size\"\x1f\n" +
 	"\tMonPoolRm\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"H\n" +
 	"\n" +
@@ -1821,7 +2007,18 @@ const file_mon_proto_rawDesc = "" +
 	"\rapplied_index\x18\x06 \x01(\x04R\fappliedIndex\x12\x14\n" +
 	"\x05epoch\x18\a \x01(\x04R\x05epoch\x120\n" +
 	"\amembers\x18\b \x03(\v2\x16.gorados.mon.MonMemberR\amembers\x12!\n" +
-	"\fquorum_known\x18\t \x01(\bR\vquorumKnown2\xa6\x02\n" +
+	"\fquorum_known\x18\t \x01(\bR\vquorumKnown\"\x85\x01\n" +
+	"\vMonLogEntry\x12\x19\n" +
+	"\bfull_map\x18\x01 \x01(\fR\afullMap\x12 \n" +
+	"\vincremental\x18\x02 \x01(\fR\vincremental\x129\n" +
+	"\brequests\x18\x03 \x03(\v2\x1d.gorados.mon.MonRequestRecordR\brequests\"u\n" +
+	"\x10MonRequestRecord\x12\x1b\n" +
+	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\x122\n" +
+	"\x05reply\x18\x03 \x01(\v2\x1c.gorados.mon.MonCommandReplyR\x05reply\"c\n" +
+	"\vMonSnapshot\x12\x19\n" +
+	"\bfull_map\x18\x01 \x01(\fR\afullMap\x129\n" +
+	"\brequests\x18\x02 \x03(\v2\x1d.gorados.mon.MonRequestRecordR\brequests2\xa6\x02\n" +
 	"\x03Mon\x12G\n" +
 	"\aCommand\x12\x1e.gorados.mon.MonCommandRequest\x1a\x1c.gorados.mon.MonCommandReply\x12D\n" +
 	"\x06GetMap\x12\x1d.gorados.mon.MonGetMapRequest\x1a\x1b.gorados.mon.MonGetMapReply\x12J\n" +
@@ -1840,7 +2037,7 @@ func file_mon_proto_rawDescGZIP() []byte {
 	return file_mon_proto_rawDescData
 }
 
-var file_mon_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_mon_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_mon_proto_goTypes = []any{
 	(*MonCommandRequest)(nil),            // 0: gorados.mon.MonCommandRequest
 	(*MonPoolCreate)(nil),                // 1: gorados.mon.MonPoolCreate
@@ -1866,6 +2063,9 @@ var file_mon_proto_goTypes = []any{
 	(*MonStatusRequest)(nil),             // 21: gorados.mon.MonStatusRequest
 	(*MonMember)(nil),                    // 22: gorados.mon.MonMember
 	(*MonStatusReply)(nil),               // 23: gorados.mon.MonStatusReply
+	(*MonLogEntry)(nil),                  // 24: gorados.mon.MonLogEntry
+	(*MonRequestRecord)(nil),             // 25: gorados.mon.MonRequestRecord
+	(*MonSnapshot)(nil),                  // 26: gorados.mon.MonSnapshot
 }
 var file_mon_proto_depIdxs = []int32{
 	1,  // 0: gorados.mon.MonCommandRequest.pool_create:type_name -> gorados.mon.MonPoolCreate
@@ -1884,19 +2084,22 @@ var file_mon_proto_depIdxs = []int32{
 	14, // 13: gorados.mon.MonCommandRequest.set_crush_map:type_name -> gorados.mon.MonSetCrushMap
 	15, // 14: gorados.mon.MonCommandRequest.set_flag:type_name -> gorados.mon.MonSetFlag
 	22, // 15: gorados.mon.MonStatusReply.members:type_name -> gorados.mon.MonMember
-	0,  // 16: gorados.mon.Mon.Command:input_type -> gorados.mon.MonCommandRequest
-	17, // 17: gorados.mon.Mon.GetMap:input_type -> gorados.mon.MonGetMapRequest
-	19, // 18: gorados.mon.Mon.Subscribe:input_type -> gorados.mon.MonSubscribeRequest
-	21, // 19: gorados.mon.Mon.Status:input_type -> gorados.mon.MonStatusRequest
-	16, // 20: gorados.mon.Mon.Command:output_type -> gorados.mon.MonCommandReply
-	18, // 21: gorados.mon.Mon.GetMap:output_type -> gorados.mon.MonGetMapReply
-	20, // 22: gorados.mon.Mon.Subscribe:output_type -> gorados.mon.MonMapUpdate
-	23, // 23: gorados.mon.Mon.Status:output_type -> gorados.mon.MonStatusReply
-	20, // [20:24] is the sub-list for method output_type
-	16, // [16:20] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	25, // 16: gorados.mon.MonLogEntry.requests:type_name -> gorados.mon.MonRequestRecord
+	16, // 17: gorados.mon.MonRequestRecord.reply:type_name -> gorados.mon.MonCommandReply
+	25, // 18: gorados.mon.MonSnapshot.requests:type_name -> gorados.mon.MonRequestRecord
+	0,  // 19: gorados.mon.Mon.Command:input_type -> gorados.mon.MonCommandRequest
+	17, // 20: gorados.mon.Mon.GetMap:input_type -> gorados.mon.MonGetMapRequest
+	19, // 21: gorados.mon.Mon.Subscribe:input_type -> gorados.mon.MonSubscribeRequest
+	21, // 22: gorados.mon.Mon.Status:input_type -> gorados.mon.MonStatusRequest
+	16, // 23: gorados.mon.Mon.Command:output_type -> gorados.mon.MonCommandReply
+	18, // 24: gorados.mon.Mon.GetMap:output_type -> gorados.mon.MonGetMapReply
+	20, // 25: gorados.mon.Mon.Subscribe:output_type -> gorados.mon.MonMapUpdate
+	23, // 26: gorados.mon.Mon.Status:output_type -> gorados.mon.MonStatusReply
+	23, // [23:27] is the sub-list for method output_type
+	19, // [19:23] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_mon_proto_init() }
@@ -1921,13 +2124,14 @@ func file_mon_proto_init() {
 		(*MonCommandRequest_SetCrushMap)(nil),
 		(*MonCommandRequest_SetFlag)(nil),
 	}
+	file_mon_proto_msgTypes[1].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mon_proto_rawDesc), len(file_mon_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
