@@ -218,7 +218,7 @@ func (c *mapping) firstnOne(s *selection, rep, pos, room int) int32 {
 	fails := 0
 	for {
 		b := s.bucket
-		failsHere := 0
+		failsHere, depth := 0, 0
 		for {
 			r := rep + s.parentR + fails
 			item, collide, reject, descend := c.firstnAttempt(s, b, r, pos, room, failsHere)
@@ -226,6 +226,9 @@ func (c *mapping) firstnOne(s *selection, rep, pos, room int) int32 {
 				return giveUp
 			}
 			if descend != nil {
+				if depth++; depth > len(c.m.Buckets) {
+					return giveUp // a cycle of buckets: only a corrupt map has one
+				}
 				b = descend
 				continue
 			}
@@ -338,7 +341,7 @@ func (c *mapping) indep(s *selection, slots int) {
 // it stays undecided for the next round.
 func (c *mapping) indepSlot(s *selection, slot, end, round int) bool {
 	b := s.bucket
-	for {
+	for depth := 0; ; depth++ {
 		stride := s.numrep
 		if b.Alg == AlgUniform && len(b.Items)%s.numrep == 0 {
 			stride++
@@ -349,7 +352,9 @@ func (c *mapping) indepSlot(s *selection, slot, end, round int) bool {
 		}
 		item := b.choose(c.ws, c.x, r, c.chooseArg(b), s.start)
 		t, ok := c.itemType(item)
-		if !ok || (t != s.target && item >= 0) {
+		// A descent longer than the bucket count means a cycle of buckets,
+		// which only a corrupt map has; it ends like an invalid item.
+		if !ok || (t != s.target && item >= 0) || depth > len(c.m.Buckets) {
 			s.out[slot] = ItemNone
 			if s.leafOut != nil {
 				s.leafOut[slot] = ItemNone
