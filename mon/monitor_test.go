@@ -160,7 +160,7 @@ func TestMonitorsBootstrapCommandsAndForwarding(t *testing.T) {
 		{poolCreateReq("rbd", 16), codes.AlreadyExists},
 		{poolCreateReq("bad name", 16), codes.InvalidArgument},
 		{poolCreateReq("zero", 0), codes.InvalidArgument},
-		{poolCreateReq("huge", 1 << 20), codes.InvalidArgument},
+		{poolCreateReq("huge", 1<<20), codes.InvalidArgument},
 		{&pb.MonCommandRequest{Cmd: &pb.MonCommandRequest_PoolRm{PoolRm: &pb.MonPoolRm{Name: "nope"}}}, codes.NotFound},
 		{&pb.MonCommandRequest{Cmd: &pb.MonCommandRequest_PoolSet{PoolSet: &pb.MonPoolSet{Name: "rbd", Key: "size", Value: "1"}}}, codes.InvalidArgument},
 		{&pb.MonCommandRequest{Cmd: &pb.MonCommandRequest_SetCrushMap{SetCrushMap: &pb.MonSetCrushMap{Map: []byte("rule {")}}}, codes.InvalidArgument},
