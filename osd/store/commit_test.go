@@ -177,7 +177,12 @@ func TestCommitFailureFailsStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustApply(t, s, func() *Txn { x := NewTxn(); x.CreateCollection(testPG); x.WriteFull(testPG, obj("a"), []byte("good")); return x }())
+	mustApply(t, s, func() *Txn {
+		x := NewTxn()
+		x.CreateCollection(testPG)
+		x.WriteFull(testPG, obj("a"), []byte("good"))
+		return x
+	}())
 	if err := failpoint.Enable(FailpointBeforeCommit, "error"); err != nil {
 		t.Fatal(err)
 	}
