@@ -17,9 +17,9 @@ import (
 //	acting = pg_temp filtered like up, else up; actingPrim = primary_temp, else
 //	         first of pg_temp, else upPrim
 
-// maxPoolSize bounds the scratch arrays: pool sizes are validated to be at
-// most PoolSizeMax, but a hand-built map may carry more; such a pool maps
-// through a temporary slice instead of the pooled one.
+// scratchSize bounds the pooled CRUSH result buffer: pool sizes are
+// validated to be at most PoolSizeMax, but a hand-built map may carry more;
+// such a pool maps through a temporary slice instead.
 const scratchSize = 32
 
 // placementCache holds what every mapping of one map needs: the reweight
@@ -125,6 +125,7 @@ func (m *OSDMap) RawPGToPG(raw PGID) PGID {
 // two slices are freshly allocated; use MapPG to reuse buffers.
 func (m *OSDMap) PGToUpActing(pg PGID) (up []int32, upPrimary int32, acting []int32, actingPrimary int32) {
 	var mp Mapping
+	m.presize(pg.Pool, &mp)
 	m.MapPG(pg, &mp)
 	return mp.Up, mp.UpPrimary, mp.Acting, mp.ActingPrimary
 }
@@ -133,8 +134,21 @@ func (m *OSDMap) PGToUpActing(pg PGID) (up []int32, upPrimary int32, acting []in
 // and its first entry (osdmaptool's "raw" column): no upmap, no up filter.
 func (m *OSDMap) PGToRaw(pg PGID) ([]int32, int32) {
 	var mp Mapping
+	m.presize(pg.Pool, &mp)
 	m.MapPG(pg, &mp)
 	return mp.Raw, mp.RawPrimary
+}
+
+// presize gives mp's three slices room for a PG of pool out of one
+// allocation, with capacities capped so that they never share elements.
+func (m *OSDMap) presize(pool int64, mp *Mapping) {
+	p := m.Pools[pool]
+	if p == nil || p.Size <= 0 || p.Size > scratchSize {
+		return
+	}
+	n := int(p.Size)
+	buf := make([]int32, 3*n)
+	mp.Raw, mp.Up, mp.Acting = buf[0:0:n], buf[n:n:2*n], buf[2*n:2*n:3*n]
 }
 
 // MapPG computes the whole placement of pg into out, reusing out's slices.
