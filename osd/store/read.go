@@ -106,7 +106,10 @@ func (s *Store) Read(ctx context.Context, c CollID, o ObjectID, off, length uint
 		out = make([]byte, end-off)
 		return r.readBlocks(c, o.Normalize(), n, off, out)
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // readBlocks copies [off, off+len(out)) of the object into out, which must
