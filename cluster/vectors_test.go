@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -236,4 +237,55 @@ func short(h string) string {
 		return h[:40] + "..."
 	}
 	return h
+}
+
+// Pools other than 1: crushtool --test --pool-id P gives the up set of PG
+// seed x of pool P when every OSD is up and in (out ones weighted 0).
+func TestOtherPoolIDsAgainstCrushtool(t *testing.T) {
+	files, _ := filepath.Glob("testdata/pools/*.txt")
+	if len(files) == 0 {
+		t.Fatal("no pool vectors")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+			hdr := strings.Fields(strings.TrimPrefix(lines[0], "#"))
+			params := map[string]string{}
+			for i := 0; i+1 < len(hdr); i += 2 {
+				params[hdr[i]] = hdr[i+1]
+			}
+			c := vectorCase{dir: f, params: params}
+			bin, err := os.ReadFile(filepath.Join("testdata/maps", params["map"]+".bin"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cm, err := crush.Decode(bin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := OfflineConfig{Crush: cm, PoolID: c.num(t, "pool"), PGNum: uint64(c.num(t, "pg_num")), Size: int(c.num(t, "size"))}
+			if out := c.num(t, "out"); out >= 0 {
+				cfg.Out = []int32{int32(out)}
+			}
+			m, err := NewOfflineMap(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(lines)-1 != int(cfg.PGNum) {
+				t.Fatalf("%d mappings for pg_num %d", len(lines)-1, cfg.PGNum)
+			}
+			var mp Mapping
+			for seed, line := range lines[1:] {
+				m.MapPG(PGID{Pool: cfg.PoolID, Seed: uint32(seed)}, &mp)
+				want := line[strings.LastIndexByte(line, ' ')+1:]
+				if got := string(AppendOSDList(nil, mp.Up)); got != want || !slices.Equal(mp.Up, mp.Acting) {
+					t.Errorf("pool %d seed %d: up %s acting %v, crushtool %s", cfg.PoolID, seed, got, mp.Acting, want)
+				}
+			}
+		})
+	}
 }

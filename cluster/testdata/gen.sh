@@ -16,6 +16,7 @@
 #   vectors/CASE/objects.txt  HEXNAME <osdmaptool test-map-object result after the name>
 #   vectors/CASE/pgs.txt      osdmaptool --test-map-pgs-dump-all output
 #   vectors/CASE/upmap.txt    (upmap cases) the pg-upmap-items commands osdmaptool chose
+#   pools/MAP-poolP-sizeS.txt crushtool --test --pool-id P mappings: PG placements of pools other than 1
 set -euo pipefail
 cd "$(dirname "$0")"
 work=$(mktemp -d)
@@ -124,4 +125,25 @@ gen_case hosts-upmap hosts 12 3 3 3 0 -1 1
 # pointing at it must be ignored.
 target=$(awk '/pg-upmap-items/ {print $NF; exit}' vectors/hosts-upmap/upmap.txt)
 gen_case hosts-upmap-out hosts 12 3 3 3 0 "$target" 1
+# --- other pool ids ------------------------------------------------------------------
+# osdmaptool only creates pool 1. With every OSD up and in, a PG's up set is
+# the raw CRUSH result for pps = hash2(seed, pool), which is exactly what
+# crushtool --test --pool-id prints for x = seed (crushtool's --weight 0 is an
+# out OSD). One file per case: a "# key value..." header, then crushtool lines.
+rm -rf pools
+mkdir -p pools
+pool_case() { # MAP POOL SIZE PGNUM OUT(-1 none)
+	local map=$1 pool=$2 size=$3 pgnum=$4 out=$5 f=pools/$1-pool$2-size$3.txt
+	local w=()
+	((out >= 0)) && w=(--weight "$out" 0)
+	echo "# map $map pool $pool size $size pg_num $pgnum out $out" >"$f"
+	crushtool -i "maps/$map.bin" --test --rule 0 --num-rep "$size" --min-x 0 --max-x $((pgnum - 1)) \
+		--pool-id "$pool" "${w[@]}" --show-mappings >>"$f"
+}
+pool_case hosts 0 3 48 -1
+pool_case hosts 7 2 64 3
+pool_case racks 2 4 37 -1
+pool_case racks 123456 3 100 6
+pool_case racks 4294967 5 61 -1
+
 echo "done: $(wc -l <names.hex) names, $(ls vectors | wc -l) cases"

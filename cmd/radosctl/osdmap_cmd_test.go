@@ -40,9 +40,10 @@ func vectorParams(t *testing.T, dir string) map[string]string {
 	return p
 }
 
-// offlineArgs returns the radosctl flags that rebuild a case's osdmap.
-func offlineArgs(dir string, p map[string]string) []string {
-	args := []string{"osd", "map", "--crush", filepath.Join(dir, "crush.bin"), "--pool-id", p["pool"],
+// offlineArgs returns the radosctl flags that rebuild a case's osdmap from
+// its CRUSH map file mapFile.
+func offlineArgs(mapFile string, p map[string]string) []string {
+	args := []string{"osd", "map", "--crush", mapFile, "--pool-id", p["pool"],
 		"--pg-num", p["pg_num"], "--pgp-num", p["pgp_num"], "--size", p["size"], "--rule", p["rule"]}
 	if p["out"] != "-1" {
 		args = append(args, "--out", p["out"])
@@ -84,26 +85,34 @@ func TestOSDMapOfflineAgainstOsdmaptool(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, "upmap.txt")); err == nil {
 			continue // upmap exceptions cannot be expressed offline
 		}
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			p := vectorParams(t, dir)
-			byPG, order := pgLines(t, filepath.Join(dir, "pgs.txt"))
-			names, expectParts := objectExpectations(t, dir, byPG)
-			out, err := exec.Command(bin, append(offlineArgs(dir, p), names...)...).CombinedOutput()
-			if err != nil {
-				t.Fatalf("radosctl: %v\n%s", err, out)
-			}
-			want := assembleObjectLines(t, out, names, expectParts)
-			if !bytes.Equal(out, want) {
-				t.Fatalf("output differs\n got:\n%s\nwant:\n%s", out, want)
-			}
-			dump, err := exec.Command(bin, append(offlineArgs(dir, p), "--pgs")...).CombinedOutput()
-			if err != nil {
-				t.Fatalf("radosctl --pgs: %v\n%s", err, dump)
-			}
-			if wantDump := strings.Join(order, "\n") + "\n"; string(dump) != wantDump {
-				t.Fatalf("--pgs output differs\n got:\n%s\nwant:\n%s", dump, wantDump)
-			}
-		})
+		for _, mapFile := range []string{"crush.bin", "crush.txt"} {
+			t.Run(filepath.Base(dir)+"/"+mapFile, func(t *testing.T) {
+				checkOfflineCase(t, bin, dir, filepath.Join(dir, mapFile))
+			})
+		}
+	}
+}
+
+// checkOfflineCase runs radosctl on one vector case with one map file, in
+// object mode and in --pgs mode.
+func checkOfflineCase(t *testing.T, bin, dir, mapFile string) {
+	p := vectorParams(t, dir)
+	byPG, order := pgLines(t, filepath.Join(dir, "pgs.txt"))
+	names, expectParts := objectExpectations(t, dir, byPG)
+	out, err := exec.Command(bin, append(offlineArgs(mapFile, p), names...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("radosctl: %v\n%s", err, out)
+	}
+	want := assembleObjectLines(t, out, p["pool"], names, expectParts)
+	if !bytes.Equal(out, want) {
+		t.Fatalf("output differs\n got:\n%s\nwant:\n%s", out, want)
+	}
+	dump, err := exec.Command(bin, append(offlineArgs(mapFile, p), "--pgs")...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("radosctl --pgs: %v\n%s", err, dump)
+	}
+	if wantDump := strings.Join(order, "\n") + "\n"; string(dump) != wantDump {
+		t.Fatalf("--pgs output differs\n got:\n%s\nwant:\n%s", dump, wantDump)
 	}
 }
 
@@ -144,12 +153,12 @@ func objectExpectations(t *testing.T, dir string, byPG map[string]string) ([]str
 
 // assembleObjectLines builds the expected output, taking each raw hash from
 // got after checking its low 30 bits against the folded PG's source.
-func assembleObjectLines(t *testing.T, got []byte, names []string, parts []objectPart) []byte {
+func assembleObjectLines(t *testing.T, got []byte, pool string, names []string, parts []objectPart) []byte {
 	hashes := rawHashes(t)
 	var want bytes.Buffer
 	rest := string(got)
 	for i, name := range names {
-		prefix := "osdmap e0 pool 'pool' (1) object '" + name + "' -> pg 1."
+		prefix := "osdmap e0 pool 'pool' (" + pool + ") object '" + name + "' -> pg " + pool + "."
 		if !strings.HasPrefix(rest, prefix) {
 			t.Fatalf("object %d: output does not start with %q:\n%s", i, prefix, rest)
 		}
@@ -229,4 +238,108 @@ func TestOSDMapOfflineBadInput(t *testing.T) {
 			t.Errorf("%v: stdout %q stderr %q, want one line mentioning %q", c.args, stdout.String(), msg, c.want)
 		}
 	}
+}
+
+// Pools other than 1, from crushtool --test --pool-id vectors: with every
+// OSD up and in, raw = up = acting = the crushtool mapping of x = PG seed.
+func TestOSDMapOfflineOtherPools(t *testing.T) {
+	bin := buildRadosctl(t)
+	files, _ := filepath.Glob(filepath.Join(vectorsDir, "pools", "*.txt"))
+	if len(files) == 0 {
+		t.Fatal("no pool vectors")
+	}
+	hashes := rawHashes(t)
+	names := make([]string, 0, len(hashes))
+	for n := range hashes {
+		names = append(names, n)
+	}
+	for _, f := range files {
+		p, sets := crushtoolPoolVectors(t, f)
+		for _, ext := range []string{".bin", ".txt"} {
+			mapFile := filepath.Join(vectorsDir, "maps", p["map"]+ext)
+			args := []string{"osd", "map", "--crush", mapFile, "--pool-id", p["pool"], "--pg-num", p["pg_num"], "--size", p["size"]}
+			if p["out"] != "-1" {
+				args = append(args, "--out", p["out"])
+			}
+			dump, err := exec.Command(bin, append(args, "--pgs")...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", f, err, dump)
+			}
+			var want strings.Builder
+			for seed, set := range sets {
+				pg := p["pool"] + "." + strconv.FormatUint(uint64(seed), 16)
+				want.WriteString(pg + " raw " + set + " up " + set + " acting " + set + "\n")
+			}
+			if string(dump) != want.String() {
+				t.Fatalf("%s %s: --pgs output differs\n got:\n%s\nwant:\n%s", f, ext, dump, want.String())
+			}
+			checkOtherPoolObjects(t, bin, args, p, sets, names, hashes)
+		}
+	}
+}
+
+// checkOtherPoolObjects maps every vector name in one run and checks each
+// line against the folded PG and crushtool's mapping of that PG.
+func checkOtherPoolObjects(t *testing.T, bin string, args []string, p map[string]string, sets []string, names []string, hashes map[string]uint32) {
+	out, err := exec.Command(bin, append(args, names...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, out)
+	}
+	pgNum, _ := strconv.ParseUint(p["pg_num"], 10, 32)
+	mask := uint32(1)<<bitsLen(uint32(pgNum)-1) - 1
+	rest := string(out)
+	for _, name := range names {
+		prefix := "osdmap e0 pool 'pool' (" + p["pool"] + ") object '" + name + "' -> pg " + p["pool"] + "."
+		if !strings.HasPrefix(rest, prefix) {
+			t.Fatalf("output does not start with %q:\n%.300s", prefix, rest)
+		}
+		rawText, _, _ := strings.Cut(rest[len(prefix):], " ")
+		h := hashes[name]
+		seed := h & mask
+		if seed >= uint32(pgNum) {
+			seed = h & (mask >> 1)
+		}
+		line := prefix + rawText + " (" + p["pool"] + "." + strconv.FormatUint(uint64(seed), 16) + ") -> up " +
+			sets[seed] + " acting " + sets[seed] + "\n"
+		if !strings.HasPrefix(rest, line) {
+			t.Fatalf("object %q:\n got %.300s\nwant %s", name, rest, line)
+		}
+		rest = rest[len(line):]
+	}
+	if rest != "" {
+		t.Fatalf("trailing output %q", rest)
+	}
+}
+
+func bitsLen(x uint32) uint {
+	n := uint(0)
+	for ; x != 0; x >>= 1 {
+		n++
+	}
+	return n
+}
+
+// crushtoolPoolVectors reads a pools/*.txt file: its header parameters and,
+// per x, the "([..], pX)" text of the mapping.
+func crushtoolPoolVectors(t *testing.T, path string) (map[string]string, []string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	hdr := strings.Fields(strings.TrimPrefix(lines[0], "#"))
+	p := map[string]string{}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		p[hdr[i]] = hdr[i+1]
+	}
+	var sets []string
+	for _, line := range lines[1:] {
+		list := line[strings.LastIndexByte(line, ' ')+1:]
+		primary := "-1"
+		if inner := strings.Trim(list, "[]"); inner != "" {
+			primary, _, _ = strings.Cut(inner, ",")
+		}
+		sets = append(sets, "("+list+", p"+primary+")")
+	}
+	return p, sets
 }
