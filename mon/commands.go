@@ -6,6 +6,7 @@ package mon
 // rejected command never leaves a half-applied change behind.
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -177,17 +178,17 @@ func Execute(m *cluster.OSDMap, cmd Command, lim Limits) (Result, error) {
 	case SetFlag:
 		return setFlag(m, c)
 	}
-	return Result{}, fmt.Errorf("%w: unknown command %T", ErrInvalidArgument, cmd)
+	return Result{}, errorf(ErrInvalidArgument, "unknown command %T", cmd)
 }
 
 // ---- pools ----
 
 func poolCreate(m *cluster.OSDMap, c PoolCreate, lim Limits) (Result, error) {
 	if err := cluster.ValidatePoolName(c.Pool); err != nil {
-		return Result{}, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+		return Result{}, errorf(ErrInvalidArgument, "%v", err)
 	}
 	if m.PoolByName(c.Pool) != nil {
-		return Result{}, fmt.Errorf("%w: pool '%s' already exists: pick another name or remove it first", ErrAlreadyExists, c.Pool)
+		return Result{}, errorf(ErrAlreadyExists, "pool '%s' already exists: pick another name or remove it first", c.Pool)
 	}
 	rule, err := ruleByName(m, c.CrushRule)
 	if err != nil {
@@ -216,22 +217,22 @@ func deref[T any](p *T, def T) T {
 // map and the PG budget.
 func checkPoolParams(m *cluster.OSDMap, p *cluster.Pool, lim Limits, old *cluster.Pool) error {
 	if p.Size == 0 {
-		return fmt.Errorf("%w: size 0: a pool needs at least one replica", ErrInvalidArgument)
+		return errorf(ErrInvalidArgument, "size 0: a pool needs at least one replica")
 	}
 	if p.Size == 1 && !lim.AllowSizeOne && (old == nil || old.Size != 1) {
-		return fmt.Errorf("%w: size 1 keeps a single copy; it is disabled on this cluster (monitor flag --allow-pool-size-one)", ErrInvalidArgument)
+		return errorf(ErrInvalidArgument, "size 1 keeps a single copy; it is disabled on this cluster (monitor flag --allow-pool-size-one)")
 	}
 	if p.Size < p.MinSize {
-		return fmt.Errorf("%w: size %d < min_size %d: lower min_size first or choose a larger size", ErrInvalidArgument, p.Size, p.MinSize)
+		return errorf(ErrInvalidArgument, "size %d < min_size %d: lower min_size first or choose a larger size", p.Size, p.MinSize)
 	}
 	if err := cluster.ValidatePoolSize(p.Size, p.MinSize); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+		return errorf(ErrInvalidArgument, "%v", err)
 	}
 	if err := cluster.ValidatePGNum(p.PGNum, p.PGPNum, 0); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+		return errorf(ErrInvalidArgument, "%v", err)
 	}
 	if m.Crush == nil || m.Crush.Rule(int(p.CrushRule)) == nil {
-		return fmt.Errorf("%w: crush rule %d does not exist", ErrNotFound, p.CrushRule)
+		return errorf(ErrNotFound, "crush rule %d does not exist", p.CrushRule)
 	}
 	return checkPGBudget(m, p, lim, old)
 }
@@ -260,15 +261,15 @@ func checkPGBudget(m *cluster.OSDMap, p *cluster.Pool, lim Limits, old *cluster.
 	}
 	in = max(in, 3)
 	if limit := lim.PGPerOSDMax * in; total > limit {
-		return fmt.Errorf("%w: pg_num %d size %d would make %d PG replicas on %d in OSDs, above the limit of %d per OSD: use a smaller pg_num or add OSDs",
-			ErrInvalidArgument, p.PGNum, p.Size, total, in, lim.PGPerOSDMax)
+		return errorf(ErrInvalidArgument, "pg_num %d size %d would make %d PG replicas on %d in OSDs, above the limit of %d per OSD: use a smaller pg_num or add OSDs",
+			p.PGNum, p.Size, total, in, lim.PGPerOSDMax)
 	}
 	return nil
 }
 
 func ruleByName(m *cluster.OSDMap, name string) (int32, error) {
 	if m.Crush == nil {
-		return 0, fmt.Errorf("%w: the map has no CRUSH map", ErrFailedPrecondition)
+		return 0, errorf(ErrFailedPrecondition, "the map has no CRUSH map")
 	}
 	if name == "" {
 		name = "replicated_rule"
@@ -281,13 +282,13 @@ func ruleByName(m *cluster.OSDMap, name string) (int32, error) {
 	if id, err := strconv.Atoi(name); err == nil && m.Crush.Rule(id) != nil {
 		return int32(id), nil
 	}
-	return 0, fmt.Errorf("%w: crush rule '%s' does not exist: see `radosctl osd crush rule ls`", ErrNotFound, name)
+	return 0, errorf(ErrNotFound, "crush rule '%s' does not exist: see `radosctl osd crush rule ls`", name)
 }
 
 func poolByName(m *cluster.OSDMap, name string) (*cluster.Pool, error) {
 	p := m.PoolByName(name)
 	if p == nil {
-		return nil, fmt.Errorf("%w: pool '%s' does not exist: see `radosctl osd pool ls`", ErrNotFound, name)
+		return nil, errorf(ErrNotFound, "pool '%s' does not exist: see `radosctl osd pool ls`", name)
 	}
 	return p, nil
 }
@@ -347,9 +348,9 @@ func setPoolNumber(p *cluster.Pool, key, value string) error {
 	n, err := strconv.ParseUint(value, 10, 31)
 	if err != nil {
 		if !slices.Contains(poolSetKeys, key) {
-			return fmt.Errorf("%w: unknown pool variable '%s': use one of %s", ErrInvalidArgument, key, strings.Join(poolSetKeys, ", "))
+			return errorf(ErrInvalidArgument, "unknown pool variable '%s': use one of %s", key, strings.Join(poolSetKeys, ", "))
 		}
-		return fmt.Errorf("%w: %s value '%s' is not a non-negative integer", ErrInvalidArgument, key, value)
+		return errorf(ErrInvalidArgument, "%s value '%s' is not a non-negative integer", key, value)
 	}
 	switch key {
 	case "size":
@@ -364,7 +365,7 @@ func setPoolNumber(p *cluster.Pool, key, value string) error {
 	case "pgp_num":
 		p.PGPNum = uint32(n)
 	default:
-		return fmt.Errorf("%w: unknown pool variable '%s': use one of %s", ErrInvalidArgument, key, strings.Join(poolSetKeys, ", "))
+		return errorf(ErrInvalidArgument, "unknown pool variable '%s': use one of %s", key, strings.Join(poolSetKeys, ", "))
 	}
 	return nil
 }
@@ -376,7 +377,7 @@ func osdCreate(m *cluster.OSDMap, c OSDCreate) (Result, error) {
 	if c.UUID != "" {
 		var err error
 		if uuid, err = cluster.ParseUUID(c.UUID); err != nil {
-			return Result{}, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+			return Result{}, errorf(ErrInvalidArgument, "%v", err)
 		}
 		for id := range m.OSDs {
 			if m.OSDs[id].Exists && m.OSDs[id].UUID == uuid {
@@ -398,7 +399,7 @@ func osdCreate(m *cluster.OSDMap, c OSDCreate) (Result, error) {
 
 func osdByID(m *cluster.OSDMap, id int32) (*cluster.OSD, error) {
 	if !m.Exists(id) {
-		return nil, fmt.Errorf("%w: osd.%d does not exist: see `radosctl osd tree`", ErrNotFound, id)
+		return nil, errorf(ErrNotFound, "osd.%d does not exist: see `radosctl osd tree`", id)
 	}
 	return &m.OSDs[id], nil
 }
@@ -439,18 +440,18 @@ func checkBoot(o *cluster.OSD, c OSDBoot) error {
 	if c.UUID != "" {
 		u, err := cluster.ParseUUID(c.UUID)
 		if err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+			return errorf(ErrInvalidArgument, "%v", err)
 		}
 		if !o.UUID.IsZero() && u != o.UUID {
-			return fmt.Errorf("%w: osd.%d has uuid %s, the booting daemon has %s: wrong data dir?", ErrFailedPrecondition, c.ID, o.UUID, u)
+			return errorf(ErrFailedPrecondition, "osd.%d has uuid %s, the booting daemon has %s: wrong data dir?", c.ID, o.UUID, u)
 		}
 		o.UUID = u
 	}
 	if c.PublicAddr == "" {
-		return fmt.Errorf("%w: osd.%d boots without a public address", ErrInvalidArgument, c.ID)
+		return errorf(ErrInvalidArgument, "osd.%d boots without a public address", c.ID)
 	}
 	if c.CrushWeight < 0 || c.CrushWeight > 100 || math.IsNaN(c.CrushWeight) {
-		return fmt.Errorf("%w: crush weight %v is outside 0..100", ErrInvalidArgument, c.CrushWeight)
+		return errorf(ErrInvalidArgument, "crush weight %v is outside 0..100", c.CrushWeight)
 	}
 	return nil
 }
@@ -464,7 +465,7 @@ func placeBootingOSD(m *cluster.OSDMap, c OSDBoot) error {
 		return nil
 	}
 	if c.Host == "" {
-		return fmt.Errorf("%w: osd.%d boots without a host: pass the host name so CRUSH can place it", ErrInvalidArgument, c.ID)
+		return errorf(ErrInvalidArgument, "osd.%d boots without a host: pass the host name so CRUSH can place it", c.ID)
 	}
 	if inCrush && c.CrushWeight == 0 && m.OSDs[c.ID].Host == c.Host {
 		return nil
@@ -487,7 +488,7 @@ func crushWeight(w float64) uint32 { return uint32(w * float64(crush.WeightOne))
 
 func osdMark(m *cluster.OSDMap, c OSDMark) (Result, error) {
 	if len(c.IDs) == 0 {
-		return Result{}, fmt.Errorf("%w: osd %s needs at least one OSD id", ErrInvalidArgument, c.Op)
+		return Result{}, errorf(ErrInvalidArgument, "osd %s needs at least one OSD id", c.Op)
 	}
 	var res Result
 	var msgs []string
@@ -530,12 +531,12 @@ func markOne(m *cluster.OSDMap, o *cluster.OSD, id int32, op string) (bool, stri
 	case "rm":
 		return removeOSD(m, o, id)
 	}
-	return false, "", fmt.Errorf("%w: unknown osd operation %q: use down, out, in or rm", ErrInvalidArgument, op)
+	return false, "", errorf(ErrInvalidArgument, "unknown osd operation %q: use down, out, in or rm", op)
 }
 
 func removeOSD(m *cluster.OSDMap, o *cluster.OSD, id int32) (bool, string, error) {
 	if o.Up {
-		return false, "", fmt.Errorf("%w: osd.%d is still up: stop it and mark it down first", ErrFailedPrecondition, id)
+		return false, "", errorf(ErrFailedPrecondition, "osd.%d is still up: stop it and mark it down first", id)
 	}
 	name := fmt.Sprintf("osd.%d", id)
 	if _, ok := crushItemID(m.Crush, name); ok {
@@ -557,7 +558,7 @@ func osdReweight(m *cluster.OSDMap, id int32, w float64, affinity bool) (Result,
 		what = "primary-affinity"
 	}
 	if !(w >= 0 && w <= 1) {
-		return Result{}, fmt.Errorf("%w: %s %v of osd.%d is outside 0..1", ErrInvalidArgument, what, w, id)
+		return Result{}, errorf(ErrInvalidArgument, "%s %v of osd.%d is outside 0..1", what, w, id)
 	}
 	v := uint32(w * float64(cluster.WeightIn))
 	field := &o.Weight
@@ -577,7 +578,7 @@ func osdReweight(m *cluster.OSDMap, id int32, w float64, affinity bool) (Result,
 // result; the map's own CRUSH map is never mutated (others may share it).
 func editCrush(m *cluster.OSDMap, fn func(crushBuilder) error) error {
 	if m.Crush == nil {
-		return fmt.Errorf("%w: the map has no CRUSH map", ErrFailedPrecondition)
+		return errorf(ErrFailedPrecondition, "the map has no CRUSH map")
 	}
 	cm, err := crush.Decode(m.CrushBlob)
 	if err != nil {
@@ -588,6 +589,10 @@ func editCrush(m *cluster.OSDMap, fn func(crushBuilder) error) error {
 		return err
 	}
 	if err := fn(b); err != nil {
+		var ke *kindError
+		if errors.As(err, &ke) {
+			return err
+		}
 		return classifyCrushError(err)
 	}
 	m.SetCrush(cm)
@@ -599,11 +604,11 @@ func classifyCrushError(err error) error {
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "does not exist") || strings.Contains(msg, "unknown") || strings.Contains(msg, "not found"):
-		return fmt.Errorf("%w: %w", ErrNotFound, err)
+		return errorf(ErrNotFound, "%v", err)
 	case strings.Contains(msg, "exists") || strings.Contains(msg, "duplicate"):
-		return fmt.Errorf("%w: %w", ErrAlreadyExists, err)
+		return errorf(ErrAlreadyExists, "%v", err)
 	}
-	return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+	return errorf(ErrInvalidArgument, "%v", err)
 }
 
 func crushEdit(m *cluster.OSDMap, cmd Command) (Result, error) {
@@ -652,7 +657,7 @@ func crushRuleRm(m *cluster.OSDMap, cm crushBuilder, name string) (string, error
 	}
 	for _, p := range m.Pools {
 		if p.CrushRule == id {
-			return "", fmt.Errorf("%w: crush rule %s is used by pool '%s': change the pool's crush_rule first", ErrFailedPrecondition, name, p.Name)
+			return "", errorf(ErrFailedPrecondition, "crush rule %s is used by pool '%s': change the pool's crush_rule first", name, p.Name)
 		}
 	}
 	return fmt.Sprintf("removed rule %s", name), cm.RemoveRule(name)
@@ -660,15 +665,15 @@ func crushRuleRm(m *cluster.OSDMap, cm crushBuilder, name string) (string, error
 
 func setCrushMap(m *cluster.OSDMap, c SetCrushMap) (Result, error) {
 	if len(c.Data) == 0 {
-		return Result{}, fmt.Errorf("%w: empty CRUSH map", ErrInvalidArgument)
+		return Result{}, errorf(ErrInvalidArgument, "empty CRUSH map")
 	}
 	cm, err := crush.Load(c.Data)
 	if err != nil {
-		return Result{}, fmt.Errorf("%w: the CRUSH map does not compile or decode: %w", ErrInvalidArgument, err)
+		return Result{}, errorf(ErrInvalidArgument, "the CRUSH map does not compile or decode: %v", err)
 	}
 	for _, p := range m.Pools {
 		if cm.Rule(int(p.CrushRule)) == nil {
-			return Result{}, fmt.Errorf("%w: the new CRUSH map lacks rule %d used by pool '%s'", ErrInvalidArgument, p.CrushRule, p.Name)
+			return Result{}, errorf(ErrInvalidArgument, "the new CRUSH map lacks rule %d used by pool '%s'", p.CrushRule, p.Name)
 		}
 	}
 	m.SetCrush(cm)
@@ -678,7 +683,7 @@ func setCrushMap(m *cluster.OSDMap, c SetCrushMap) (Result, error) {
 func setFlag(m *cluster.OSDMap, c SetFlag) (Result, error) {
 	f, err := cluster.ParseFlag(c.Flag)
 	if err != nil {
-		return Result{}, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+		return Result{}, errorf(ErrInvalidArgument, "%v", err)
 	}
 	next := m.Flags | f
 	verb := "set"

@@ -1,6 +1,9 @@
 package mon
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors returned by the monitor. Callers branch on them with errors.Is; the
 // gRPC layer maps them to status codes in one place (grpcerr.go).
@@ -41,3 +44,18 @@ var (
 	// monitor retries the command on the newer map.
 	ErrConflict = errors.New("map changed concurrently")
 )
+
+// kindError is an error of a known kind whose message stands alone (the
+// kind's own text is not repeated in it).
+type kindError struct {
+	kind error
+	msg  string
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.kind }
+
+// errorf returns an error of the given kind with a formatted message.
+func errorf(kind error, format string, args ...any) error {
+	return &kindError{kind: kind, msg: fmt.Sprintf(format, args...)}
+}
