@@ -338,3 +338,24 @@ func TestSealBuildsVerifiableIncremental(t *testing.T) {
 		t.Fatal("sealed incremental does not rebuild the same map")
 	}
 }
+
+// A CRUSH map asking for billions of retries would hang every mapping; a
+// map carrying one is refused.
+func TestValidateRefusesHostileCrushTries(t *testing.T) {
+	cm := testCrush(t, 3, 1)
+	cm.ChooseTotalTries = 1 << 31
+	m := New(UUID{1}, time.Time{})
+	m.SetCrush(cm)
+	if err := m.Validate(); !errors.Is(err, ErrInvalidMap) {
+		t.Fatalf("tunable: %v", err)
+	}
+	cm = testCrush(t, 3, 1)
+	cm.Rules[0].Steps = append([]crush.Step{{Op: crush.OpSetChooseTries, Arg1: 1 << 30}}, cm.Rules[0].Steps...)
+	m.SetCrush(cm)
+	if err := m.Validate(); !errors.Is(err, ErrInvalidMap) {
+		t.Fatalf("rule step: %v", err)
+	}
+	if _, err := Unmarshal(mustMarshal(t, m)); !errors.Is(err, ErrInvalidMap) {
+		t.Fatalf("Unmarshal accepted it: %v", err)
+	}
+}

@@ -22,6 +22,9 @@ func (m *OSDMap) Validate() error {
 	if (m.Crush == nil) != (len(m.CrushBlob) == 0) {
 		return fmt.Errorf("%w: CRUSH map and its encoding must be set together (use SetCrush)", ErrInvalidMap)
 	}
+	if err := validateCrushBounds(m.Crush); err != nil {
+		return err
+	}
 	if err := m.validateRatios(); err != nil {
 		return err
 	}
@@ -131,6 +134,38 @@ func (m *OSDMap) validateExceptions() error {
 		}
 		if err := m.checkPGList("pg_upmap_items", pg, flat); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// CrushTriesMax bounds every retry count of a CRUSH map carried in an
+// OSDMap (tunables and set_*_tries steps). Real maps use 50 to a few
+// hundred; a decoded map asking for billions of retries would make every
+// placement computation hang, so it is refused.
+const CrushTriesMax = 10000
+
+// validateCrushBounds refuses CRUSH maps whose retry counts could make
+// mapping loop for minutes.
+func validateCrushBounds(c *crush.Map) error {
+	if c == nil {
+		return nil
+	}
+	t := c.Tunables
+	if t.ChooseTotalTries > CrushTriesMax || t.ChooseLocalTries > CrushTriesMax || t.ChooseLocalFallbackTries > CrushTriesMax {
+		return fmt.Errorf("%w: CRUSH tunables ask for more than %d tries", ErrInvalidMap, CrushTriesMax)
+	}
+	for id, r := range c.Rules {
+		if r == nil {
+			continue
+		}
+		for _, st := range r.Steps {
+			switch st.Op {
+			case crush.OpSetChooseTries, crush.OpSetChooseLeafTries, crush.OpSetChooseLocalTries, crush.OpSetChooseLocalFallbackTries:
+				if st.Arg1 > CrushTriesMax {
+					return fmt.Errorf("%w: CRUSH rule %d sets %d tries, more than %d", ErrInvalidMap, id, st.Arg1, CrushTriesMax)
+				}
+			}
 		}
 	}
 	return nil
