@@ -240,3 +240,46 @@ func cmpFloat(a, b float64) int {
 	}
 	return 0
 }
+
+// TestStraw2QuotientExact checks the float division of straw2 against
+// integer division on edge cases and random operands over the whole range.
+func TestStraw2QuotientExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(*mapSeed, 2))
+	check := func(a uint64, w uint32) {
+		if got, want := straw2Quotient(float64(a), w), int64(a/uint64(w)); got != want {
+			t.Fatalf("seed %d: %d / %d = %d, want %d", *mapSeed, a, w, got, want)
+		}
+	}
+	for _, w := range []uint32{1, 2, 3, 7, 0x10000, 0x10001, 0xfffe, 0x7fffffff, 0xffffffff} {
+		for _, a := range []uint64{1, 0x29E52F0, 1 << 47, 1<<48 - 1, 1 << 48} {
+			check(a, w)
+			q := a / uint64(w)
+			for _, m := range []uint64{q * uint64(w), (q+1)*uint64(w) - 1} {
+				if m > 0 && m <= 1<<48 {
+					check(m, w)
+				}
+			}
+		}
+	}
+	for range 2000000 {
+		w := uint32(rng.Uint64N(1<<32-1)) + 1
+		if rng.IntN(2) == 0 {
+			w = uint32(rng.IntN(1<<20)) + 1
+		}
+		check(rng.Uint64N(1<<48)+1, w)
+		// Just below and at a multiple of w, where truncation is tight.
+		k := rng.Uint64N((1<<48)/uint64(w)) + 1
+		check(k*uint64(w), w)
+		check(k*uint64(w)-1, w)
+	}
+	// Every table entry against every one of a few weights.
+	for u := range 1 << 16 {
+		a := uint64(ln2to48) - crushLn(uint32(u))
+		if float64(a) != straw2NegLn[u] {
+			t.Fatalf("table entry %d: %v, want %d", u, straw2NegLn[u], a)
+		}
+		for _, w := range []uint32{1, 3, 0x10000, 471859, 0xffffffff} {
+			check(a, w)
+		}
+	}
+}
