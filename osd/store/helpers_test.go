@@ -1,10 +1,12 @@
 package store
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -110,3 +112,5 @@ func snapshot(t testing.TB, s *Store) string {
 	}
 	return buf.String()
 }
+
+func bufioWriter(w io.Writer) *bufio.Writer { return bufio.NewWriter(w) }

@@ -17,16 +17,20 @@ func (s *Store) OmapHeader(ctx context.Context, c CollID, o ObjectID) ([]byte, e
 	var out []byte
 	err := s.view(ctx, func(r *reader) error {
 		n, err := r.onode(c, o)
-		if err != nil {
-			return err
-		}
-		k := omapHeaderKey(n.nid)
-		if v := r.tx.Bucket(bucketOmap).Get(k); v != nil {
-			out, err = r.unseal(c, o, k, v, "omap header")
+		if err == nil {
+			out, err = r.omapHeader(c, o, n)
 		}
 		return err
 	})
 	return out, err
+}
+
+func (r *reader) omapHeader(c CollID, o ObjectID, n onode) ([]byte, error) {
+	k := omapHeaderKey(n.nid)
+	if v := r.tx.Bucket(bucketOmap).Get(k); v != nil {
+		return r.unseal(c, o, k, v, "omap header")
+	}
+	return nil, nil
 }
 
 // OmapGet returns the values of the given omap keys of object o; missing
@@ -54,7 +58,8 @@ func (s *Store) OmapGet(ctx context.Context, c CollID, o ObjectID, keys ...strin
 
 // OmapListOptions selects a page of omap entries.
 type OmapListOptions struct {
-	// After lists keys sorting after this one ("" = from the first).
+	// After lists keys sorting after this one ("" = from the first; omap
+	// keys are never empty).
 	After string
 	// Prefix lists only keys with this prefix.
 	Prefix string
@@ -67,38 +72,43 @@ type OmapListOptions struct {
 // OmapList returns a page of the omap of object o in key order, and
 // whether more entries follow.
 func (s *Store) OmapList(ctx context.Context, c CollID, o ObjectID, opt OmapListOptions) ([]OmapEntry, bool, error) {
-	if opt.Limit <= 0 {
-		opt.Limit = DefaultListLimit
-	}
 	var out []OmapEntry
 	more := false
 	err := s.view(ctx, func(r *reader) error {
 		n, err := r.onode(c, o)
-		if err != nil {
-			return err
+		if err == nil {
+			out, more, err = r.omapList(c, o, n, opt)
 		}
-		prefix := omapKey(n.nid, opt.Prefix)
-		seek := prefix
-		if opt.After >= opt.Prefix {
-			seek = append(omapKey(n.nid, opt.After), 0) // just past After
-		}
-		cur := r.tx.Bucket(bucketOmap).Cursor()
-		for k, v := cur.Seek(seek); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
-			if len(out) == opt.Limit {
-				more = true
-				return nil
-			}
-			e := OmapEntry{Key: string(k[nidLen+1:])}
-			if !opt.KeysOnly {
-				if e.Value, err = r.unseal(c, o, k, v, "omap key "+quoteShort(e.Key)); err != nil {
-					return err
-				}
-			}
-			out = append(out, e)
-		}
-		return nil
+		return err
 	})
 	return out, more, err
+}
+
+func (r *reader) omapList(c CollID, o ObjectID, n onode, opt OmapListOptions) ([]OmapEntry, bool, error) {
+	if opt.Limit <= 0 {
+		opt.Limit = DefaultListLimit
+	}
+	var out []OmapEntry
+	prefix := omapKey(n.nid, opt.Prefix)
+	seek := prefix
+	if opt.After != "" && opt.After >= opt.Prefix {
+		seek = append(omapKey(n.nid, opt.After), 0) // just past After
+	}
+	cur := r.tx.Bucket(bucketOmap).Cursor()
+	for k, v := cur.Seek(seek); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+		if len(out) == opt.Limit {
+			return out, true, nil
+		}
+		e := OmapEntry{Key: string(k[nidLen+1:])}
+		if !opt.KeysOnly {
+			var err error
+			if e.Value, err = r.unseal(c, o, k, v, "omap key "+quoteShort(e.Key)); err != nil {
+				return nil, false, err
+			}
+		}
+		out = append(out, e)
+	}
+	return out, false, nil
 }
 
 // PGInfo returns the PG info of collection c, or ErrNotFound if none was
@@ -106,19 +116,22 @@ func (s *Store) OmapList(ctx context.Context, c CollID, o ObjectID, opt OmapList
 func (s *Store) PGInfo(ctx context.Context, c CollID) ([]byte, error) {
 	var out []byte
 	err := s.view(ctx, func(r *reader) error {
-		if _, err := r.coll(c); err != nil {
-			return err
-		}
-		k := collKey(c)
-		v := r.tx.Bucket(bucketPGInfo).Get(k)
-		if v == nil {
-			return fmt.Errorf("%w: no PG info in %s", ErrNotFound, c)
-		}
 		var err error
-		out, err = r.unseal(c, ObjectID{}, k, v, "PG info")
+		if _, err = r.coll(c); err == nil {
+			out, err = r.pgInfo(c)
+		}
 		return err
 	})
 	return out, err
+}
+
+func (r *reader) pgInfo(c CollID) ([]byte, error) {
+	k := collKey(c)
+	v := r.tx.Bucket(bucketPGInfo).Get(k)
+	if v == nil {
+		return nil, fmt.Errorf("%w: no PG info in %s", ErrNotFound, c)
+	}
+	return r.unseal(c, ObjectID{}, k, v, "PG info")
 }
 
 // PGMeta returns per-PG key of collection c, or ErrNotFound.
@@ -143,23 +156,29 @@ func (s *Store) PGMeta(ctx context.Context, c CollID, key string) ([]byte, error
 // PGMetaList returns every per-PG key of collection c with the given
 // prefix.
 func (s *Store) PGMetaList(ctx context.Context, c CollID, prefix string) (map[string][]byte, error) {
-	out := map[string][]byte{}
+	var out map[string][]byte
 	err := s.view(ctx, func(r *reader) error {
-		if _, err := r.coll(c); err != nil {
-			return err
+		var err error
+		if _, err = r.coll(c); err == nil {
+			out, err = r.pgMetaList(c, prefix)
 		}
-		cur := r.tx.Bucket(bucketPGMeta).Cursor()
-		p := pgMetaKey(c, prefix)
-		for k, v := cur.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = cur.Next() {
-			key := string(k[collKeyLen:])
-			var err error
-			if out[key], err = r.unseal(c, ObjectID{}, k, v, "PG key "+quoteShort(key)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return err
 	})
 	return out, err
+}
+
+func (r *reader) pgMetaList(c CollID, prefix string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	cur := r.tx.Bucket(bucketPGMeta).Cursor()
+	p := pgMetaKey(c, prefix)
+	for k, v := cur.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = cur.Next() {
+		key := string(k[collKeyLen:])
+		var err error
+		if out[key], err = r.unseal(c, ObjectID{}, k, v, "PG key "+quoteShort(key)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // LogEntry is one PG log entry as the PG layer stored it.
@@ -177,21 +196,27 @@ func (s *Store) ReadLog(ctx context.Context, c CollID, from EVersion, limit int)
 	}
 	var out []LogEntry
 	err := s.view(ctx, func(r *reader) error {
-		if _, err := r.coll(c); err != nil {
-			return err
+		var err error
+		if _, err = r.coll(c); err == nil {
+			out, err = r.readLog(c, from, limit)
 		}
-		prefix := collKey(c)
-		cur := r.tx.Bucket(bucketPGLog).Cursor()
-		for k, v := cur.Seek(logKey(c, from)); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, v = cur.Next() {
-			e, err := r.logEntry(c, k, v)
-			if err != nil {
-				return err
-			}
-			out = append(out, e)
-		}
-		return nil
+		return err
 	})
 	return out, err
+}
+
+func (r *reader) readLog(c CollID, from EVersion, limit int) ([]LogEntry, error) {
+	var out []LogEntry
+	prefix := collKey(c)
+	cur := r.tx.Bucket(bucketPGLog).Cursor()
+	for k, v := cur.Seek(logKey(c, from)); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, v = cur.Next() {
+		e, err := r.logEntry(c, k, v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 // LogBounds returns the versions of the first and last PG log entries of

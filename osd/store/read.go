@@ -78,10 +78,14 @@ func (s *Store) Stat(ctx context.Context, c CollID, o ObjectID) (ObjectInfo, err
 	var info ObjectInfo
 	err := s.view(ctx, func(r *reader) error {
 		n, err := r.onode(c, o)
-		info = ObjectInfo{Size: n.size, Mtime: n.mtime, Version: n.version, UserVersion: n.userVersion}
+		info = n.info()
 		return err
 	})
 	return info, err
+}
+
+func (n onode) info() ObjectInfo {
+	return ObjectInfo{Size: n.size, Mtime: n.mtime, Version: n.version, UserVersion: n.userVersion}
 }
 
 // Read returns up to length bytes of object o from offset off; length 0
@@ -92,21 +96,29 @@ func (s *Store) Read(ctx context.Context, c CollID, o ObjectID, off, length uint
 	var out []byte
 	err := s.view(ctx, func(r *reader) error {
 		n, err := r.onode(c, o)
-		if err != nil {
-			return err
+		if err == nil {
+			out, err = r.read(c, o.Normalize(), n, off, length)
 		}
-		end := n.size
-		if length != 0 && length < n.size-min(off, n.size) {
-			end = off + length
-		}
-		if off >= end {
-			out = []byte{}
-			return nil
-		}
-		out = make([]byte, end-off)
-		return r.readBlocks(c, o.Normalize(), n, off, out)
+		return err
 	})
 	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// read reads [off, off+length) of the object of onode n (length 0: to the
+// end).
+func (r *reader) read(c CollID, o ObjectID, n onode, off, length uint64) ([]byte, error) {
+	end := n.size
+	if length != 0 && length < n.size-min(off, n.size) {
+		end = off + length
+	}
+	if off >= end {
+		return []byte{}, nil
+	}
+	out := make([]byte, end-off)
+	if err := r.readBlocks(c, o, n, off, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -163,23 +175,29 @@ func (s *Store) GetXattr(ctx context.Context, c CollID, o ObjectID, name string)
 
 // Xattrs returns every xattr of object o.
 func (s *Store) Xattrs(ctx context.Context, c CollID, o ObjectID) (map[string][]byte, error) {
-	out := map[string][]byte{}
+	var out map[string][]byte
 	err := s.view(ctx, func(r *reader) error {
 		n, err := r.onode(c, o)
-		if err != nil {
-			return err
+		if err == nil {
+			out, err = r.xattrs(c, o, n)
 		}
-		prefix := nidKey(n.nid)
-		cur := r.tx.Bucket(bucketXattrs).Cursor()
-		for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
-			name := string(k[nidLen:])
-			if out[name], err = r.unseal(c, o, k, v, "xattr "+quoteShort(name)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return err
 	})
 	return out, err
+}
+
+func (r *reader) xattrs(c CollID, o ObjectID, n onode) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	prefix := nidKey(n.nid)
+	cur := r.tx.Bucket(bucketXattrs).Cursor()
+	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+		name := string(k[nidLen:])
+		var err error
+		if out[name], err = r.unseal(c, o, k, v, "xattr "+quoteShort(name)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // unseal checks a metadata envelope and returns a copy of its payload.

@@ -103,6 +103,9 @@ func validateXattr(l Limits, p *op) error {
 
 func validateOmapKeys(l Limits, p *op) error {
 	for i, k := range p.keys {
+		if k == "" {
+			return fmt.Errorf("%w: empty omap key", ErrInvalid)
+		}
 		if err := checkLen("omap key", len(k), l.OmapKeyLen); err != nil {
 			return err
 		}
