@@ -217,8 +217,10 @@ func (m *OSDMap) SetCrush(c *crush.Map) {
 // MaxOSD returns max_osd: one more than the largest usable OSD id.
 func (m *OSDMap) MaxOSD() int32 { return int32(len(m.OSDs)) }
 
-// SetMaxOSD grows or shrinks the OSD table; new ids do not exist yet.
+// SetMaxOSD grows or shrinks the OSD table; new ids do not exist yet. A
+// negative n empties the table.
 func (m *OSDMap) SetMaxOSD(n int32) {
+	n = max(n, 0)
 	if int(n) <= len(m.OSDs) {
 		m.OSDs = m.OSDs[:n:n]
 		return
