@@ -75,7 +75,7 @@ func TestVectorFormats(t *testing.T) {
 	if got := string(AppendPGDump(nil, &mp)); got != "2.1f raw ([3,2147483647,0], p3) up ([3], p3) acting ([], p-1)" {
 		t.Errorf("AppendPGDump = %s", got)
 	}
-	if !strings.HasPrefix(FlagNoOut.String(), "noout") || (FlagFull | FlagNoDeepScrub).String() != "full,nodeep-scrub" {
+	if !strings.HasPrefix(FlagNoOut.String(), "noout") || (FlagFull|FlagNoDeepScrub).String() != "full,nodeep-scrub" {
 		t.Errorf("flag names: %q", (FlagFull | FlagNoDeepScrub).String())
 	}
 }
