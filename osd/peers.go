@@ -1,0 +1,122 @@
+package osd
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/gorados/gorados/cluster"
+	"github.com/gorados/gorados/osd/pg"
+	"github.com/gorados/gorados/proto/pb"
+)
+
+// peerSet holds gRPC connections to other OSDs' cluster addresses, dialed
+// on first use and kept by address (an OSD that restarts elsewhere gets a
+// new connection).
+type peerSet struct {
+	o     *OSD
+	mu    sync.Mutex
+	conns map[string]*grpc.ClientConn
+}
+
+func newPeerSet(o *OSD) *peerSet { return &peerSet{o: o, conns: map[string]*grpc.ClientConn{}} }
+
+// client returns a cluster-network client for OSD id per the current map.
+func (p *peerSet) client(id int32) (pb.OSDClusterClient, error) {
+	m := p.o.Map()
+	if m == nil || !m.Exists(id) || m.OSDs[id].ClusterAddr == "" {
+		return nil, fmt.Errorf("osd.%d has no cluster address in the map", id)
+	}
+	addr := m.OSDs[id].ClusterAddr
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c := p.conns[addr]; c != nil {
+		return pb.NewOSDClusterClient(c), nil
+	}
+	c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes)))
+	if err != nil {
+		return nil, fmt.Errorf("dial osd.%d at %s: %w", id, addr, err)
+	}
+	p.conns[addr] = c
+	return pb.NewOSDClusterClient(c), nil
+}
+
+// maxMessageBytes bounds gRPC messages: a full 128 MiB object plus room
+// for the envelope.
+const maxMessageBytes = 140 << 20
+
+func (p *peerSet) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for addr, c := range p.conns {
+		_ = c.Close()
+		delete(p.conns, addr)
+	}
+}
+
+// sendPeering sends one peering message in the background. Losses are fine:
+// the PG core asks again on its timer.
+func (p *peerSet) sendPeering(id cluster.PGID, m pg.Message) {
+	msg := &pb.PeeringMessage{Fsid: p.o.cfg.FSID.String(), FromOsd: p.o.cfg.ID, Epoch: m.Epoch,
+		Pool: id.Pool, PgSeed: id.Seed, QueryEpoch: m.QueryEpoch}
+	switch m.Type {
+	case pg.MsgQuery:
+		msg.Msg = &pb.PeeringMessage_Query{Query: &pb.PGQuery{Kind: pb.PGQuery_INFO}}
+	case pg.MsgNotify:
+		msg.Msg = &pb.PeeringMessage_Notify{Notify: &pb.PGNotify{Info: pg.EncodeInfo(m.Info)}}
+	case pg.MsgActivate:
+		msg.Msg = &pb.PeeringMessage_Activate{Activate: &pb.PGActivate{Info: pg.EncodeInfo(m.Info)}}
+	}
+	go func() {
+		c, err := p.client(m.To)
+		if err != nil {
+			p.o.log.Debug("peering message not sent", "to", m.To, "err", err)
+			return
+		}
+		ctx, cancel := context.WithTimeout(p.o.ctx, 10*time.Second)
+		defer cancel()
+		if _, err := c.Peering(ctx, msg); err != nil {
+			p.o.log.Debug("peering message failed", "to", m.To, "pg", id, "err", err)
+		}
+	}()
+}
+
+// repOp sends one write to a replica until it commits there, the PG's
+// interval changes, or the OSD stops. The replica deduplicates resends by
+// version.
+func (p *peerSet) repOp(h *pgHandle, osd int32, req *pb.RepOpRequest, v pg.Eversion) {
+	backoff := 50 * time.Millisecond
+	for p.o.ctx.Err() == nil && h.interval.Load() == req.GetIntervalStart() {
+		start := time.Now()
+		reply, err := p.tryRepOp(osd, req)
+		if err == nil && reply.GetResult() == pb.Result_RESULT_OK {
+			p.o.cfg.Metrics.repOpDone(time.Since(start))
+			h.post(func() { h.step(pg.CommitEvent{From: osd, Version: v}) })
+			return
+		}
+		if err == nil && reply.GetResult() != pb.Result_RESULT_AGAIN {
+			p.o.log.Warn("replica refused repop", "pg", h.id, "osd", osd, "version", v.String(),
+				"result", reply.GetResult().String(), "msg", reply.GetMessage())
+		}
+		select {
+		case <-time.After(backoff):
+		case <-p.o.ctx.Done():
+		}
+		backoff = min(2*backoff, time.Second)
+	}
+}
+
+func (p *peerSet) tryRepOp(osd int32, req *pb.RepOpRequest) (*pb.RepOpReply, error) {
+	c, err := p.client(osd)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(p.o.ctx, 60*time.Second)
+	defer cancel()
+	return c.RepOp(ctx, req)
+}
