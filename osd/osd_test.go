@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/gorados/gorados/proto/pb"
 	"strings"
 	"testing"
-	"github.com/gorados/gorados/proto/pb"
 )
 
 func wfull(data []byte) *pb.SubOp {
