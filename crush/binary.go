@@ -49,7 +49,7 @@ const Magic uint32 = 0x00010000
 // slot and set, so a small forged input could otherwise demand memory
 // quadratic in its size; real maps stay far below this (a few sets times a
 // few thousand buckets).
-const chooseArgEntriesMax = 1 << 22
+const chooseArgEntriesMax = 1 << 20
 
 // Encode returns the binary encoding of m, byte-identical to what
 // crushtool 16.2 writes for the same map (spec section 5.2).

@@ -51,7 +51,9 @@ type compiler struct {
 	usedIDs  map[int32]bool   // every number on a bucket id line
 	assigned map[int32]bool   // bucket ids given out so far
 	pins     map[int32]map[int32]int32
-	inRules  bool // a rule has been processed
+	rules    map[string]bool // rule names so far
+	nextAuto int32           // no automatic bucket id above this is free
+	inRules  bool            // a rule has been processed
 }
 
 func newCompiler() *compiler {
@@ -63,6 +65,8 @@ func newCompiler() *compiler {
 		usedIDs:  map[int32]bool{},
 		assigned: map[int32]bool{},
 		pins:     map[int32]map[int32]int32{},
+		rules:    map[string]bool{},
+		nextAuto: -1,
 	}
 }
 
@@ -283,12 +287,13 @@ func (c *compiler) bucketIDs(s *bucketStmt) (int32, map[int32]int32, error) {
 	return id, pins, nil
 }
 
+// autoBucketID returns the first of -1, -2, ... that no id line names and
+// no bucket has; both sets only grow, so the search resumes where it ended.
 func (c *compiler) autoBucketID() int32 {
-	id := int32(-1)
-	for c.usedIDs[id] || c.assigned[id] {
-		id--
+	for c.usedIDs[c.nextAuto] || c.assigned[c.nextAuto] {
+		c.nextAuto--
 	}
-	return id
+	return c.nextAuto
 }
 
 // bucketItems resolves, weighs and positions the items of a bucket (spec 3.5
@@ -406,10 +411,8 @@ func (c *compiler) rule(s *ruleStmt) error {
 			c.items[name] = id
 		}
 	}
-	for _, n := range c.m.RuleNames {
-		if s.name != "" && n == s.name {
-			return refuse(s.at, "rule name '%s' already defined", s.name)
-		}
+	if s.name != "" && c.rules[s.name] {
+		return refuse(s.at, "rule name '%s' already defined", s.name)
 	}
 	if c.m.Rule(int(s.id)) != nil {
 		return refuse(s.at, "rule %d already exists", s.id)
@@ -437,6 +440,7 @@ func (c *compiler) rule(s *ruleStmt) error {
 	c.m.Rules[s.id] = r
 	if s.name != "" {
 		c.m.RuleNames[s.id] = s.name
+		c.rules[s.name] = true
 	}
 	return nil
 }

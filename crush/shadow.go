@@ -15,10 +15,11 @@ type shadowBuilder struct {
 	byName   map[string]int32          // every item name -> id, shadows included
 	pins     map[int32]map[int32]int32 // bucket id -> class id -> shadow id wanted
 	reserved map[int32]bool            // every pinned shadow id
+	nextFree int32                     // no id above this is free: slots only fill up
 }
 
 func newShadowBuilder(m *Map, pins map[int32]map[int32]int32) *shadowBuilder {
-	s := &shadowBuilder{m: m, byName: map[string]int32{}, pins: pins, reserved: map[int32]bool{}}
+	s := &shadowBuilder{m: m, byName: map[string]int32{}, pins: pins, reserved: map[int32]bool{}, nextFree: -1}
 	for id, name := range m.Names {
 		s.byName[name] = id
 	}
@@ -121,13 +122,13 @@ func (s *shadowBuilder) clone(id, cls int32) (int32, bool) {
 }
 
 // freeID returns the first of -1, -2, ... whose slot is empty and that no
-// pin reserves.
+// pin reserves. The search resumes where the last one stopped, because
+// slots are only ever filled while shadows are built.
 func (s *shadowBuilder) freeID() int32 {
-	id := int32(-1)
-	for s.m.Bucket(id) != nil || s.reserved[id] {
-		id--
+	for s.m.Bucket(s.nextFree) != nil || s.reserved[s.nextFree] {
+		s.nextFree--
 	}
-	return id
+	return s.nextFree
 }
 
 // build makes the shadow bucket. Ceph appends the items one at a time, which

@@ -27,6 +27,12 @@ import (
 	"strings"
 )
 
+// treeRowsMax bounds the rows of a tree. Buckets shared by several parents
+// are printed under each of them, so a hostile map whose levels share their
+// children would otherwise print exponentially many rows; real maps have a
+// few rows per device.
+const treeRowsMax = 1 << 20
+
 // WriteTree prints the map as `crushtool --tree` does, byte for byte.
 func (m *Map) WriteTree(w io.Writer) error {
 	t := &treeTable{m: m}
@@ -37,6 +43,10 @@ func (m *Map) WriteTree(w io.Writer) error {
 	sort.Slice(t.sets, func(i, j int) bool { return t.sets[i] < t.sets[j] })
 	for _, root := range rootBuckets(m) {
 		t.visit(root, nil, -1, 0, map[int32]bool{})
+	}
+	if len(t.rows) > treeRowsMax {
+		return fmt.Errorf("%w: the tree has more than %d rows because buckets are shared by many parents; use the JSON dump instead",
+			ErrInvalid, treeRowsMax)
 	}
 	return t.write(w)
 }
@@ -59,6 +69,9 @@ type treeChild struct {
 // parent is nil) and then its children. path guards against cycles, which
 // decoded maps cannot have but hand-built ones might.
 func (t *treeTable) visit(id int32, parent *Bucket, index, depth int, path map[int32]bool) {
+	if len(t.rows) > treeRowsMax {
+		return
+	}
 	weight := "" // roots show their unsigned bucket weight
 	if parent == nil {
 		weight = treeWeight(float32(t.m.Bucket(id).Weight) / 65536)

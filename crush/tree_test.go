@@ -2,6 +2,9 @@ package crush
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
+	"io"
 	"testing"
 )
 
@@ -68,5 +71,29 @@ func TestTreeEmptyMap(t *testing.T) {
 	}
 	if got.String() != "ID  CLASS  WEIGHT  TYPE NAME\n" {
 		t.Fatalf("got %q", got.String())
+	}
+}
+
+// TestTreeSharedLevels builds 40 levels of two buckets that both list both
+// buckets of the level below: 2^40 rows in crushtool. We must refuse fast.
+func TestTreeSharedLevels(t *testing.T) {
+	m := NewMap()
+	m.TypeNames[1] = "host"
+	for level := 0; level < 40; level++ {
+		for k := 0; k < 2; k++ {
+			id := int32(-1 - 2*level - k)
+			b := &Bucket{ID: id, Type: 1, Alg: AlgStraw2}
+			if level > 0 {
+				b.Items = []int32{int32(-1 - 2*(level-1)), int32(-2 - 2*(level-1))}
+				b.ItemWeights = []uint32{0, 0}
+			}
+			if err := placeBucket(m, b); err != nil {
+				t.Fatal(err)
+			}
+			m.Names[id] = fmt.Sprintf("b%d", -id)
+		}
+	}
+	if err := m.WriteTree(io.Discard); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("err = %v, want ErrInvalid", err)
 	}
 }
