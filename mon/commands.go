@@ -612,6 +612,11 @@ func classifyCrushError(err error) error {
 }
 
 func crushEdit(m *cluster.OSDMap, cmd Command) (Result, error) {
+	if c, ok := cmd.(CrushRuleRm); ok {
+		if err := checkRuleUnused(m, c.Rule); err != nil {
+			return Result{}, err
+		}
+	}
 	var msg string
 	err := editCrush(m, func(cm crushBuilder) error {
 		var err error
@@ -651,16 +656,24 @@ func crushEditOne(m *cluster.OSDMap, cm crushBuilder, cmd Command) (string, erro
 }
 
 func crushRuleRm(m *cluster.OSDMap, cm crushBuilder, name string) (string, error) {
+	if err := checkRuleUnused(m, name); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("removed rule %s", name), cm.RemoveRule(name)
+}
+
+// checkRuleUnused refuses to remove a rule that is missing or in use.
+func checkRuleUnused(m *cluster.OSDMap, name string) error {
 	id, err := ruleByName(m, name)
 	if err != nil {
-		return "", err
+		return err
 	}
 	for _, p := range m.Pools {
 		if p.CrushRule == id {
-			return "", errorf(ErrFailedPrecondition, "crush rule %s is used by pool '%s': change the pool's crush_rule first", name, p.Name)
+			return errorf(ErrFailedPrecondition, "crush rule %s is used by pool '%s': change the pool's crush_rule first", name, p.Name)
 		}
 	}
-	return fmt.Sprintf("removed rule %s", name), cm.RemoveRule(name)
+	return nil
 }
 
 func setCrushMap(m *cluster.OSDMap, c SetCrushMap) (Result, error) {

@@ -24,7 +24,7 @@ type crushBuilder interface {
 func builderOf(cm *crush.Map) (crushBuilder, error) {
 	b, ok := any(cm).(crushBuilder)
 	if !ok {
-		return nil, fmt.Errorf("%w: this build has no CRUSH builder; edit the map offline and use `osd setcrushmap`", ErrFailedPrecondition)
+		return nil, errorf(ErrFailedPrecondition, "this build has no CRUSH builder: edit the map offline and use `osd setcrushmap`")
 	}
 	return b, nil
 }
