@@ -136,13 +136,13 @@ type Map struct {
 	// max_rules.
 	Rules []*Rule
 
-	TypeNames   map[int32]string           // type id -> name
-	Names       map[int32]string           // item id -> name (devices and buckets, shadows too)
-	RuleNames   map[int32]string           // rule id -> name
-	ClassMap    map[int32]int32            // item id -> class id (devices and shadow buckets)
-	ClassNames  map[int32]string           // class id -> name
-	ClassBucket map[int32]map[int32]int32  // original bucket id -> class id -> shadow bucket id
-	ChooseArgs  map[int64]ChooseArgSet     // set id -> set (len = len(Buckets)); -1 is the default set
+	TypeNames   map[int32]string          // type id -> name
+	Names       map[int32]string          // item id -> name (devices and buckets, shadows too)
+	RuleNames   map[int32]string          // rule id -> name
+	ClassMap    map[int32]int32           // item id -> class id (devices and shadow buckets)
+	ClassNames  map[int32]string          // class id -> name
+	ClassBucket map[int32]map[int32]int32 // original bucket id -> class id -> shadow bucket id
+	ChooseArgs  map[int64]ChooseArgSet    // set id -> set (len = len(Buckets)); -1 is the default set
 }
 
 // NewMap returns an empty map with legacy (argonaut) tunables, which is what
