@@ -540,6 +540,11 @@ func (d *decoder) legacyStringMap() map[int32]string {
 		if l == 0 {
 			l = d.u32()
 		}
+		if d.err == nil && l == 0 {
+			// The format cannot carry an empty name: its zero length would
+			// be read back as the high half of a 64-bit key.
+			d.corrupt("%s: id %d has an empty name", d.what, k)
+		}
 		if d.err == nil && uint64(l) > uint64(d.remaining()) {
 			d.take(int(min(uint64(l), math.MaxInt32)))
 			break
