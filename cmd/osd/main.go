@@ -1,0 +1,111 @@
+// Command osd runs one gorados object storage daemon and its offline tools.
+//
+//	osd mkfs --data DIR --mon ADDRS [--host NAME] [--class hdd|ssd|nvme]
+//	osd --data DIR --public-addr HOST:PORT --cluster-addr HOST:PORT [--metrics-addr HOST:PORT]
+//	osd store list|list-pgs|export|import|get --data DIR ...   (OSD stopped)
+//
+// This file holds flag parsing and wiring only; the logic is in package osd.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gorados/gorados/client/monclient"
+	"github.com/gorados/gorados/osd"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.Execute(); err != nil {
+		fmt.Fprintf(stderr, "osd: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	var cfg osd.RunConfig
+	var mons, level string
+	root := &cobra.Command{
+		Use:           "osd --data DIR --public-addr HOST:PORT --cluster-addr HOST:PORT",
+		Short:         "Run a gorados OSD (object storage daemon)",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(stderr, level)
+			if err != nil {
+				return err
+			}
+			cfg.Logger = logger
+			cfg.Monitors = monclient.ParseAddrs(mons)
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+			defer stop()
+			return osd.Run(ctx, cfg)
+		},
+	}
+	f := root.Flags()
+	f.StringVar(&cfg.DataDir, "data", "", "data directory prepared by osd mkfs (required)")
+	f.StringVar(&cfg.PublicAddr, "public-addr", "", "HOST:PORT for clients (required)")
+	f.StringVar(&cfg.ClusterAddr, "cluster-addr", "", "HOST:PORT for replication and peering (required)")
+	f.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "HOST:PORT for /metrics and /healthz")
+	f.StringVar(&mons, "mon", "", "monitor addresses HOST:PORT,... (default: those given to mkfs)")
+	f.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	_ = root.MarkFlagRequired("data")
+	root.AddCommand(newMkfs(stdout), newStore(stdout))
+	return root
+}
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func newMkfs(stdout io.Writer) *cobra.Command {
+	var cfg osd.MkfsConfig
+	var mons string
+	cmd := &cobra.Command{
+		Use:   "mkfs --data DIR --mon ADDRS [--host NAME] [--class hdd|ssd|nvme]",
+		Short: "Prepare a data directory: get an OSD id and the fsid from the monitors, create the store",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Monitors = monclient.ParseAddrs(mons)
+			sb, err := osd.Mkfs(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "created osd.%d of cluster %s in %s (host %s, class %s)\n", sb.ID, sb.FSID, cfg.DataDir, sb.Host, sb.DeviceClass)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data", "", "data directory to create (required)")
+	f.StringVar(&mons, "mon", "", "monitor addresses HOST:PORT,... (required)")
+	f.StringVar(&cfg.Host, "host", "", "CRUSH host of this OSD (default: the hostname)")
+	f.StringVar(&cfg.DeviceClass, "class", "hdd", "device class: hdd, ssd or nvme")
+	_ = cmd.MarkFlagRequired("data")
+	_ = cmd.MarkFlagRequired("mon")
+	return cmd
+}
+
+// errUsage marks command-line mistakes.
+var errUsage = errors.New("usage")

@@ -1,0 +1,291 @@
+package osd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+
+	"github.com/gorados/gorados/client/monclient"
+	"github.com/gorados/gorados/cluster"
+	"github.com/gorados/gorados/osd/store"
+	"github.com/gorados/gorados/proto/pb"
+)
+
+// MkfsConfig is the input of Mkfs.
+type MkfsConfig struct {
+	DataDir     string
+	Monitors    []string
+	Host        string
+	DeviceClass string
+}
+
+// Mkfs prepares a data directory: it asks the monitors for an OSD id and
+// the cluster fsid, creates the object store, and writes the superblock.
+func Mkfs(ctx context.Context, cfg MkfsConfig) (*Superblock, error) {
+	if cfg.DataDir == "" || len(cfg.Monitors) == 0 {
+		return nil, fmt.Errorf("%w: mkfs needs --data and --mon", ErrBadConfig)
+	}
+	if cfg.Host == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return nil, fmt.Errorf("%w: no --host given and the hostname is unknown: %v", ErrBadConfig, err)
+		}
+		cfg.Host = h
+	}
+	switch cfg.DeviceClass {
+	case "":
+		cfg.DeviceClass = "hdd"
+	case "hdd", "ssd", "nvme":
+	default:
+		return nil, fmt.Errorf("%w: --class %q: use hdd, ssd or nvme", ErrBadConfig, cfg.DeviceClass)
+	}
+	if _, err := ReadSuperblock(cfg.DataDir); err == nil {
+		return nil, fmt.Errorf("%w: %s already holds an OSD (remove it to start over)", ErrBadConfig, cfg.DataDir)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	mc, err := monclient.New(cfg.Monitors)
+	if err != nil {
+		return nil, err
+	}
+	defer mc.Close()
+	sb := &Superblock{UUID: newUUID(), Monitors: cfg.Monitors, Host: cfg.Host, DeviceClass: cfg.DeviceClass, Created: time.Now().UTC()}
+	if sb.ID, sb.FSID, err = mc.OSDCreate(ctx, sb.UUID); err != nil {
+		return nil, fmt.Errorf("osd create: %w", err)
+	}
+	st, err := store.Create(cfg.DataDir, store.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("create object store: %w", err)
+	}
+	if err := st.Close(); err != nil {
+		return nil, err
+	}
+	return sb, writeSuperblock(cfg.DataDir, sb)
+}
+
+// RunConfig is the input of Run.
+type RunConfig struct {
+	DataDir     string
+	PublicAddr  string
+	ClusterAddr string
+	// MetricsAddr serves /metrics and /healthz over HTTP when set.
+	MetricsAddr string
+	// Monitors overrides the superblock's monitor addresses when set.
+	Monitors []string
+	Logger   *slog.Logger
+	// Ready, if set, is called once the OSD has booted (listening,
+	// announced to the monitors).
+	Ready func(*OSD)
+}
+
+// daemon is a running OSD process: listeners, monitor client, core.
+type daemon struct {
+	cfg      RunConfig
+	sb       *Superblock
+	log      *slog.Logger
+	st       *store.Store
+	mc       *monclient.Client
+	o        *OSD
+	grpcPub  *grpc.Server
+	grpcClu  *grpc.Server
+	http     *http.Server
+	fatalErr chan error
+}
+
+// Run runs an OSD until ctx ends (SIGTERM), then tells the monitors it is
+// going down and stops cleanly. A data directory of another cluster than
+// the monitors' is refused.
+func Run(ctx context.Context, cfg RunConfig) error {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.PublicAddr == "" || cfg.ClusterAddr == "" {
+		return fmt.Errorf("%w: --public-addr and --cluster-addr are required", ErrBadConfig)
+	}
+	sb, err := ReadSuperblock(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	d := &daemon{cfg: cfg, sb: sb, log: cfg.Logger.With("osd", sb.ID), fatalErr: make(chan error, 1)}
+	defer d.close()
+	if err := d.start(ctx); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-d.fatalErr:
+		return err
+	}
+	d.markDown()
+	return nil
+}
+
+func (d *daemon) start(ctx context.Context) error {
+	if len(d.cfg.Monitors) > 0 {
+		d.sb.Monitors = d.cfg.Monitors
+	}
+	var err error
+	if d.mc, err = monclient.New(d.sb.Monitors); err != nil {
+		return err
+	}
+	m, err := d.firstMap(ctx)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := NewMetrics(reg)
+	if d.st, err = store.Open(d.cfg.DataDir, store.Options{OnCommit: metrics.OnCommit, Logger: d.log}); err != nil {
+		return fmt.Errorf("open object store: %w", err)
+	}
+	d.o, err = New(Config{ID: d.sb.ID, FSID: m.FSID, Store: d.st, Logger: d.log, Metrics: metrics, Fatal: d.fatal})
+	if err != nil {
+		return err
+	}
+	if err := d.o.HandleMap(m); err != nil {
+		return err
+	}
+	d.o.Start()
+	if err := d.listen(reg); err != nil {
+		return err
+	}
+	go d.followMaps(ctx, m)
+	return d.boot(ctx)
+}
+
+// firstMap fetches the current map and checks that the data directory
+// belongs to the monitors' cluster.
+func (d *daemon) firstMap(ctx context.Context) (*cluster.OSDMap, error) {
+	m, err := d.mc.GetMap(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("get the cluster map from %v: %w", d.sb.Monitors, err)
+	}
+	if m.FSID.String() != d.sb.FSID {
+		return nil, fmt.Errorf("data directory %s is of cluster %s but the monitors run cluster %s: %w (use the right --mon or data directory)",
+			d.cfg.DataDir, d.sb.FSID, m.FSID, ErrWrongCluster)
+	}
+	return m, nil
+}
+
+func (d *daemon) listen(reg *prometheus.Registry) error {
+	pub, err := net.Listen("tcp", d.cfg.PublicAddr)
+	if err != nil {
+		return fmt.Errorf("listen on the public address: %w", err)
+	}
+	clu, err := net.Listen("tcp", d.cfg.ClusterAddr)
+	if err != nil {
+		pub.Close()
+		return fmt.Errorf("listen on the cluster address: %w", err)
+	}
+	opts := []grpc.ServerOption{grpc.MaxRecvMsgSize(maxMessageBytes), grpc.MaxSendMsgSize(maxMessageBytes)}
+	d.grpcPub, d.grpcClu = grpc.NewServer(opts...), grpc.NewServer(opts...)
+	pb.RegisterObjectServiceServer(d.grpcPub, d.o.ObjectServer())
+	pb.RegisterOSDClusterServer(d.grpcClu, d.o.ClusterServer())
+	go func() { _ = d.grpcPub.Serve(pub) }()
+	go func() { _ = d.grpcClu.Serve(clu) }()
+	d.cfg.PublicAddr, d.cfg.ClusterAddr = pub.Addr().String(), clu.Addr().String()
+	if d.cfg.MetricsAddr != "" {
+		return d.serveHTTP(reg)
+	}
+	return nil
+}
+
+func (d *daemon) serveHTTP(reg *prometheus.Registry) error {
+	lis, err := net.Listen("tcp", d.cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("listen on the metrics address: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", d.healthz)
+	d.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = d.http.Serve(lis) }()
+	return nil
+}
+
+// healthz answers 200 while the OSD is up in its own newest map.
+func (d *daemon) healthz(w http.ResponseWriter, _ *http.Request) {
+	m := d.o.Map()
+	if m == nil || !m.IsUp(d.sb.ID) {
+		http.Error(w, fmt.Sprintf("osd.%d is not up in its map yet", d.sb.ID), http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintf(w, "ok osd.%d epoch %d\n", d.sb.ID, m.Epoch)
+}
+
+// followMaps feeds every new epoch to the core.
+func (d *daemon) followMaps(ctx context.Context, have *cluster.OSDMap) {
+	for upd := range d.mc.Subscribe(ctx, have) {
+		if err := d.o.HandleMap(upd.Map); err != nil {
+			d.fatal(err)
+			return
+		}
+	}
+}
+
+// boot announces the OSD to the monitors with its addresses.
+func (d *daemon) boot(ctx context.Context) error {
+	_, err := d.mc.OSDBoot(ctx, monclient.BootInfo{ID: d.sb.ID, UUID: d.sb.UUID,
+		PublicAddr: d.cfg.PublicAddr, ClusterAddr: d.cfg.ClusterAddr,
+		HeartbeatFront: d.cfg.PublicAddr, HeartbeatBack: d.cfg.ClusterAddr,
+		Host: d.sb.Host, DeviceClass: d.sb.DeviceClass})
+	if err != nil {
+		return fmt.Errorf("osd boot: %w", err)
+	}
+	d.log.Info("booted", "public", d.cfg.PublicAddr, "cluster", d.cfg.ClusterAddr, "host", d.sb.Host)
+	if d.cfg.Ready != nil {
+		d.cfg.Ready(d.o)
+	}
+	return nil
+}
+
+// markDown tells the monitors this OSD is going down, so clients and peers
+// stop waiting for it (best effort, bounded).
+func (d *daemon) markDown() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := d.mc.OSDMark(ctx, "down", d.sb.ID); err != nil {
+		d.log.Warn("could not mark this OSD down", "err", err)
+		return
+	}
+	d.log.Info("marked down; stopping")
+}
+
+func (d *daemon) fatal(err error) {
+	select {
+	case d.fatalErr <- err:
+	default:
+	}
+}
+
+func (d *daemon) close() {
+	if d.grpcPub != nil {
+		d.grpcPub.Stop()
+		d.grpcClu.Stop()
+	}
+	if d.http != nil {
+		_ = d.http.Close()
+	}
+	if d.o != nil {
+		d.o.Stop()
+	}
+	if d.st != nil {
+		if err := d.st.Close(); err != nil && !errors.Is(err, store.ErrClosed) {
+			d.log.Warn("closing the store", "err", err)
+		}
+	}
+	if d.mc != nil {
+		d.mc.Close()
+	}
+}
