@@ -224,9 +224,13 @@ var testParsers = map[string]func(args []string, kv map[string]string) (Command,
 		}
 		return c, nil
 	},
-	"pool rm":    func(a []string, _ map[string]string) (Command, error) { return PoolRm{Pool: a[0]}, nil },
-	"pool set":   func(a []string, _ map[string]string) (Command, error) { return PoolSet{Pool: a[0], Key: a[1], Value: a[2]}, nil },
-	"osd create": func(a []string, _ map[string]string) (Command, error) { return OSDCreate{UUID: strings.Join(a, "")}, nil },
+	"pool rm": func(a []string, _ map[string]string) (Command, error) { return PoolRm{Pool: a[0]}, nil },
+	"pool set": func(a []string, _ map[string]string) (Command, error) {
+		return PoolSet{Pool: a[0], Key: a[1], Value: a[2]}, nil
+	},
+	"osd create": func(a []string, _ map[string]string) (Command, error) {
+		return OSDCreate{UUID: strings.Join(a, "")}, nil
+	},
 	"osd boot": func(a []string, kv map[string]string) (Command, error) {
 		w, _ := strconv.ParseFloat(kv["weight"], 64)
 		return OSDBoot{ID: int32(atoi(a[0])), Host: kv["host"], DeviceClass: kv["class"], PublicAddr: kv["addr"], CrushWeight: w}, nil
@@ -245,7 +249,9 @@ var testParsers = map[string]func(args []string, kv map[string]string) (Command,
 	"crush add-bucket": func(a []string, kv map[string]string) (Command, error) {
 		return CrushAddBucket{Bucket: a[0], Type: a[1], Location: kv}, nil
 	},
-	"crush move": func(a []string, kv map[string]string) (Command, error) { return CrushMove{Item: a[0], Location: kv}, nil },
+	"crush move": func(a []string, kv map[string]string) (Command, error) {
+		return CrushMove{Item: a[0], Location: kv}, nil
+	},
 	"crush reweight": func(a []string, _ map[string]string) (Command, error) {
 		w, err := strconv.ParseFloat(a[1], 64)
 		return CrushReweight{Item: a[0], Weight: w}, err
