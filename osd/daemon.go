@@ -84,6 +84,10 @@ type RunConfig struct {
 	// Monitors overrides the superblock's monitor addresses when set.
 	Monitors []string
 	Logger   *slog.Logger
+	// KeepCrushLocation leaves the OSD's CRUSH location alone at boot
+	// (Ceph's osd_crush_update_on_start=false): for clusters whose CRUSH
+	// map an operator manages.
+	KeepCrushLocation bool
 	// Ready, if set, is called once the OSD has booted (listening,
 	// announced to the monitors).
 	Ready func(*OSD)
@@ -236,10 +240,14 @@ func (d *daemon) followMaps(ctx context.Context, have *cluster.OSDMap) {
 
 // boot announces the OSD to the monitors with its addresses.
 func (d *daemon) boot(ctx context.Context) error {
+	host := d.sb.Host
+	if d.cfg.KeepCrushLocation {
+		host = ""
+	}
 	_, err := d.mc.OSDBoot(ctx, monclient.BootInfo{ID: d.sb.ID, UUID: d.sb.UUID,
 		PublicAddr: d.cfg.PublicAddr, ClusterAddr: d.cfg.ClusterAddr,
 		HeartbeatFront: d.cfg.PublicAddr, HeartbeatBack: d.cfg.ClusterAddr,
-		Host: d.sb.Host, DeviceClass: d.sb.DeviceClass})
+		Host: host, DeviceClass: d.sb.DeviceClass})
 	if err != nil {
 		return fmt.Errorf("osd boot: %w", err)
 	}

@@ -42,6 +42,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	var cfg osd.RunConfig
 	var mons, level string
+	var crushUpdate bool
 	root := &cobra.Command{
 		Use:           "osd --data DIR --public-addr HOST:PORT --cluster-addr HOST:PORT",
 		Short:         "Run a gorados OSD (object storage daemon)",
@@ -55,6 +56,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 			}
 			cfg.Logger = logger
 			cfg.Monitors = monclient.ParseAddrs(mons)
+			cfg.KeepCrushLocation = !crushUpdate
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 			defer stop()
 			return osd.Run(ctx, cfg)
@@ -67,6 +69,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "HOST:PORT for /metrics and /healthz")
 	f.StringVar(&mons, "mon", "", "monitor addresses HOST:PORT,... (default: those given to mkfs)")
 	f.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	f.BoolVar(&crushUpdate, "crush-update-on-start", true, "place this OSD under its host in CRUSH at boot (false: keep the operator's CRUSH map)")
 	_ = root.MarkFlagRequired("data")
 	root.AddCommand(newMkfs(stdout), newStore(stdout))
 	return root
