@@ -12,7 +12,7 @@ import (
 
 // fillPG gives collection c objects with data (with holes), xattrs, omap
 // and headers, plus a PG log, info and keys.
-func fillPG(t *testing.T, s *Store, c CollID) {
+func fillPG(t testing.TB, s *Store, c CollID) {
 	t.Helper()
 	txn := NewTxn()
 	txn.SetMtime(time.Unix(1_700_000_000, 5))
@@ -51,7 +51,7 @@ func fillPG(t *testing.T, s *Store, c CollID) {
 }
 
 // dumpPG returns everything a collection holds, for comparisons.
-func dumpPG(t *testing.T, s *Store, c CollID) string {
+func dumpPG(t testing.TB, s *Store, c CollID) string {
 	t.Helper()
 	var b strings.Builder
 	info, err := s.Collection(bg, c)
@@ -80,7 +80,7 @@ func dumpPG(t *testing.T, s *Store, c CollID) string {
 	return b.String()
 }
 
-func exportPG(t *testing.T, s *Store, c CollID) []byte {
+func exportPG(t testing.TB, s *Store, c CollID) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if _, err := s.Export(bg, c, &buf); err != nil {

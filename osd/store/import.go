@@ -93,6 +93,7 @@ func decodeExportHeader(p []byte) (exportHeader, error) {
 // importer turns records into store transactions.
 type importer struct {
 	s     *Store
+	apply func(context.Context, *Txn) error // s.Apply; fuzz tests only validate
 	ctx   context.Context
 	c     CollID
 	txn   *Txn
@@ -130,7 +131,7 @@ func (s *Store) Import(ctx context.Context, r io.Reader) (CollID, ExportStats, e
 	if err != nil {
 		return CollID{}, ExportStats{}, err
 	}
-	im := &importer{s: s, ctx: ctx, c: h.coll, txn: NewTxn(), phase: recPGInfo}
+	im := &importer{s: s, apply: s.Apply, ctx: ctx, c: h.coll, txn: NewTxn(), phase: recPGInfo}
 	im.txn.SetMtime(h.created)
 	im.txn.CreateCollection(h.coll)
 	im.txn.setCollFlags(h.coll, collFlagIncomplete)
@@ -172,7 +173,7 @@ func (im *importer) flush() error {
 	if im.txn.Len() == 0 {
 		return nil
 	}
-	err := im.s.Apply(im.ctx, im.txn)
+	err := im.apply(im.ctx, im.txn)
 	im.txn = NewTxn()
 	return err
 }

@@ -117,6 +117,10 @@ func (r *reader) read(c CollID, o ObjectID, n onode, off, length uint64) ([]byte
 	if off >= end {
 		return []byte{}, nil
 	}
+	if end-off > r.s.limits.ObjectSize {
+		return nil, fmt.Errorf("%w: a read of %d bytes of object %s is over the object size limit %d; read it in ranges",
+			ErrTooLarge, end-off, o, r.s.limits.ObjectSize)
+	}
 	out := make([]byte, end-off)
 	if err := r.readBlocks(c, o, n, off, out); err != nil {
 		return nil, err

@@ -146,7 +146,8 @@ func appendObjSuffix(b []byte, o ObjectID) []byte {
 	return appendOrdered(b, o.Name)
 }
 
-// decodeObjKey decodes the part of an onode key after the collection key.
+// decodeObjSuffix decodes the part of an onode key after the collection
+// key; it accepts only the canonical encoding appendObjSuffix produces.
 func decodeObjSuffix(pool int64, b []byte) (ObjectID, error) {
 	if len(b) < 4 {
 		return ObjectID{}, errDecode
@@ -160,7 +161,9 @@ func decodeObjSuffix(pool int64, b []byte) (ObjectID, error) {
 	if key, b, err = readOrdered(b); err != nil {
 		return ObjectID{}, err
 	}
-	if o.Name, b, err = readOrdered(b); err != nil || len(b) != 0 || o.Name == "" {
+	// The effective key is never empty: it is the key, or else the name,
+	// and names are never empty.
+	if o.Name, b, err = readOrdered(b); err != nil || len(b) != 0 || o.Name == "" || key == "" {
 		return ObjectID{}, errDecode
 	}
 	if key != o.Name {
@@ -320,7 +323,10 @@ func decodeOnode(p []byte) (onode, error) {
 	if err := d.finish(); err != nil {
 		return onode{}, err
 	}
-	if epoch > math.MaxUint32 || n.nid == 0 {
+	// A crc-valid record can still be wrong (a bug, a bad import): keep
+	// values in the ranges the store produces so that no later
+	// computation overflows or allocates without bound.
+	if epoch > math.MaxUint32 || n.nid == 0 || n.nid == math.MaxUint64 || n.size > objectSizeCeiling {
 		return onode{}, errDecode
 	}
 	return n, nil

@@ -92,7 +92,7 @@ func TestDataOpsAgainstModel(t *testing.T) {
 	s := newStore(t, Options{BlockSize: 4096, Limits: Limits{ObjectSize: 128 << 10}})
 	m := model{}
 	names := []string{"o1", "o2", "o3"}
-	for step := 0; step < 300; step++ {
+	for step := 0; step < 200; step++ {
 		txn := NewTxn()
 		for n := 1 + rng.IntN(3); n > 0; n-- {
 			randomDataOp(rng, txn, m, names[rng.IntN(len(names))])
