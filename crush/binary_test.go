@@ -14,8 +14,10 @@ import (
 )
 
 // formatsDirs lists the golden-vector folders written by
-// testdata/formats/gen.sh with crushtool 16.2.
-var formatsDirs = []string{"testdata/formats/ok", "testdata/formats/random"}
+// testdata/formats/gen.sh with crushtool 16.2, plus the folders named in
+// $CRUSH_FORMATS_EXTRA (a path list) for larger differential runs.
+var formatsDirs = append([]string{"testdata/formats/ok", "testdata/formats/random"},
+	filepath.SplitList(os.Getenv("CRUSH_FORMATS_EXTRA"))...)
 
 // goldenMap is one text map with crushtool's outputs for it.
 type goldenMap struct {

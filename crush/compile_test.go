@@ -66,9 +66,11 @@ func TestCompileGolden(t *testing.T) {
 // too, with crushtool's message (syntax errors have our own wording).
 func TestCompileErrors(t *testing.T) {
 	files, _ := filepath.Glob("testdata/formats/err/*.txt")
-	errs, _ := filepath.Glob("testdata/formats/random/*.err")
-	for _, e := range errs {
-		files = append(files, strings.TrimSuffix(e, ".err")+".txt")
+	for _, dir := range formatsDirs[1:] {
+		errs, _ := filepath.Glob(filepath.Join(dir, "*.err"))
+		for _, e := range errs {
+			files = append(files, strings.TrimSuffix(e, ".err")+".txt")
+		}
 	}
 	if len(files) < 60 {
 		t.Fatalf("found only %d error maps", len(files))

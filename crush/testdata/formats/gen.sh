@@ -28,10 +28,15 @@ cd "$(dirname "$0")"
 dpkg-query -W -f '${Version}' ceph-base 2>/dev/null | grep -q "^16\.2" ||
 	{ echo "gen.sh: needs crushtool from Ceph 16.2" >&2; exit 1; }
 
-if [ -f genmaps.go ]; then
-	rm -f random/*.txt
-	go run genmaps.go -out random
-fi
+# A larger differential run outside the repository:
+#   RANDOM_DIR=/tmp/crushdiff RANDOM_SEED=7 RANDOM_N=2000 crush/testdata/formats/gen.sh
+#   CRUSH_FORMATS_EXTRA=/tmp/crushdiff go test ./crush -run 'Golden|Errors|RoundTrip'
+random_dir=${RANDOM_DIR:-random}
+mkdir -p "$random_dir"
+rm -f "$random_dir"/*.txt
+go run genmaps.go -out "$random_dir" -seed "${RANDOM_SEED:-20261123}" -n "${RANDOM_N:-150}"
+dirs="ok $random_dir"
+[ "$random_dir" = random ] || dirs=$random_dir
 
 # refused TXT: writes TXT's .err file and succeeds if crushtool refuses TXT.
 refused() {
@@ -49,14 +54,14 @@ refused() {
 	printf 'exit %d\n%s\n' "$rc" "${out//$txt/MAP}" >"$base.err"
 }
 
-for dir in ok random; do
+for dir in $dirs; do
 	[ -d "$dir" ] || continue
 	rm -f "$dir"/*.bin "$dir"/*.d.txt "$dir"/*.json "$dir"/*.tree "$dir"/*.err
 	for txt in "$dir"/*.txt; do
 		case "$txt" in *.d.txt) continue ;; esac
 		base=${txt%.txt}
 		if refused "$txt"; then
-			[ "$dir" = random ] && continue
+			[ "$dir" = "$random_dir" ] && continue
 			echo "gen.sh: crushtool refuses $txt: $(cat "$base.err")" >&2
 			exit 1
 		fi
@@ -66,6 +71,7 @@ for dir in ok random; do
 	done
 done
 
+[ "$random_dir" = random ] || exit 0
 for txt in err/*.txt; do
 	if ! refused "$txt"; then
 		echo "gen.sh: $txt compiled, but err/ maps must be refused" >&2
