@@ -31,11 +31,17 @@ type TestOptions struct {
 }
 
 // RunTest maps every x of the range with the options' rule and writes one
-// line `CRUSH rule R x X [a,b,c]` per x to w, exactly as crushtool does. It
-// validates the options first and returns an error (writing nothing) for an
-// unknown rule, a non-positive replica count, an inverted range, a weight
-// outside [0, 1] or a device the map does not have.
+// line `CRUSH rule R x X [a,b,c]` per x to w, exactly as crushtool does,
+// including its quirks: a negative bound means the default range 0..1023
+// and an inverted range maps nothing. It validates the options first and
+// returns an error (writing nothing) for an unknown rule, a non-positive
+// replica count, an x beyond 32 bits, a weight outside [0, 1] or a device
+// the map does not have.
 func (m *Map) RunTest(w io.Writer, opt TestOptions) error {
+	if opt.MinX < 0 || opt.MaxX < 0 {
+		// crushtool treats a negative bound as unset and maps 0..1023.
+		opt.MinX, opt.MaxX = 0, 1023
+	}
 	reweight, err := m.testReweights(opt)
 	if err != nil {
 		return err
@@ -45,16 +51,27 @@ func (m *Map) RunTest(w io.Writer, opt TestOptions) error {
 		fmt.Fprintf(bw, "rule %d (%s), x = %d..%d, numrep = %d..%d\n",
 			opt.Rule, m.RuleNames[int32(opt.Rule)], opt.MinX, opt.MaxX, opt.NumRep, opt.NumRep)
 	}
-	// crushtool skips a rule whose reweight vector is all zero.
-	if weightSum(reweight) == 0 {
-		return bw.Flush()
+	// crushtool skips a rule whose reweight vector is all zero, and an
+	// inverted range maps nothing.
+	if weightSum(reweight) == 0 || opt.MinX > opt.MaxX {
+		return flushTest(bw)
 	}
 	u := newUtilization(opt.ShowUtilization, len(reweight))
+	if err := m.mapRange(bw, opt, reweight, u); err != nil {
+		return err
+	}
+	u.write(bw, opt, m.RuleNames[int32(opt.Rule)], reweight)
+	return flushTest(bw)
+}
+
+// mapRange maps MinX..MaxX (MinX <= MaxX) with one workspace and one
+// output buffer, writing a line per x and counting utilization.
+func (m *Map) mapRange(bw *bufio.Writer, opt TestOptions, reweight []uint32, u *utilization) error {
 	args := m.testChooseArgs()
 	ws := NewWorkspace(m)
 	result := make([]int32, opt.NumRep)
 	line := make([]byte, 0, 64+12*opt.NumRep)
-	for x := opt.MinX; x <= opt.MaxX; x++ {
+	for x := opt.MinX; ; x++ {
 		in := uint32(x)
 		if opt.PoolID != nil {
 			in = Hash2(in, uint32(*opt.PoolID))
@@ -65,8 +82,13 @@ func (m *Map) RunTest(w io.Writer, opt TestOptions) error {
 			return fmt.Errorf("write test output: %w", err)
 		}
 		u.add(result[:n])
+		if x == opt.MaxX { // not x <= MaxX in the loop: MaxX may be the largest int
+			return nil
+		}
 	}
-	u.write(bw, opt, m.RuleNames[int32(opt.Rule)], reweight)
+}
+
+func flushTest(bw *bufio.Writer) error {
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write test output: %w", err)
 	}
@@ -108,8 +130,8 @@ func (m *Map) testReweights(opt TestOptions) ([]uint32, error) {
 	if opt.NumRep <= 0 {
 		return nil, fmt.Errorf("%w: --num-rep %d must be at least 1", ErrBadTestOption, opt.NumRep)
 	}
-	if opt.MinX > opt.MaxX {
-		return nil, fmt.Errorf("%w: --min-x %d is above --max-x %d", ErrBadTestOption, opt.MinX, opt.MaxX)
+	if opt.MaxX > math.MaxInt32 {
+		return nil, fmt.Errorf("%w: --max-x %d does not fit crushtool's 32-bit x; use at most %d", ErrBadTestOption, opt.MaxX, math.MaxInt32)
 	}
 	reweight := make([]uint32, max(m.MaxDevices, 0))
 	for _, b := range m.Buckets {

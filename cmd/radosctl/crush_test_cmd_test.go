@@ -116,7 +116,7 @@ func TestCrushTestBadInput(t *testing.T) {
 		{[]string{good, "--num-rep", "3", "--weight", "240:0.5"}, "no such device"},
 		{[]string{good, "--num-rep", "3", "--weight", "x:0.5"}, "not a device id"},
 		{[]string{good, "--num-rep", "3", "--weight", "0.5"}, "use OSD:W"},
-		{[]string{good, "--num-rep", "3", "--min-x", "5", "--max-x", "4"}, "above --max-x"},
+		{[]string{good, "--num-rep", "3", "--max-x", "2147483648"}, "32-bit x"},
 		{[]string{truncated, "--num-rep", "3"}, "load CRUSH map"},
 		{[]string{filepath.Join(dir, "missing"), "--num-rep", "3"}, "read CRUSH map"},
 		{[]string{good}, "num-rep"},
