@@ -8,10 +8,31 @@ import (
 // DescribeMessage prints one message on one line, for traces and logs.
 func DescribeMessage(m Message) string {
 	s := fmt.Sprintf("%s to osd.%d epoch=%d query_epoch=%d", m.Type, m.To, m.Epoch, m.QueryEpoch)
-	if m.Type == MsgNotify || m.Type == MsgActivate {
+	if m.Type == MsgNotify || m.Type == MsgActivate || m.Type == MsgLog {
 		s += " info(" + m.Info.String() + ")"
 	}
+	if m.Type == MsgLog {
+		s += fmt.Sprintf(" tail=%s entries=%s", m.Tail, versions(m.Entries))
+	}
 	return s
+}
+
+func versions(es []LogEntry) string {
+	vs := make([]string, len(es))
+	for i, e := range es {
+		vs[i] = e.Version.String()
+	}
+	return "[" + strings.Join(vs, " ") + "]"
+}
+
+// DescribeSync prints a sync plan on one line.
+func DescribeSync(p SyncPlan) string {
+	objs := make([]string, len(p.Objects))
+	for i, o := range p.Objects {
+		objs[i] = o.String()
+	}
+	return fmt.Sprintf("sync osd.%d from osd.%d round=%d rewind-to=%s entries=%s objects=[%s]",
+		p.OSD, p.Source, p.QueryEpoch, p.RewindTo, versions(p.Entries), strings.Join(objs, " "))
 }
 
 // DescribeReady prints every effect of r, one per line, each prefixed with
@@ -41,6 +62,9 @@ func DescribeReady(prefix string, r Ready) string {
 	}
 	for _, e := range r.Dropped {
 		line("drop %s", e)
+	}
+	for _, p := range r.Syncs {
+		line("%s", DescribeSync(p))
 	}
 	for _, m := range r.Messages {
 		line("send %s", DescribeMessage(m))

@@ -9,10 +9,12 @@ type Event interface{ isEvent() }
 // every epoch in order.
 type MapEvent struct{ Mapping Mapping }
 
-// QueryEvent is a peer's request for this OSD's PG info.
+// QueryEvent is a peer's request for this OSD's PG info, or with Log for
+// its whole PG log.
 type QueryEvent struct {
 	From       int32
 	QueryEpoch uint64
+	Log        bool
 }
 
 // NotifyEvent carries a peer's PG info, answering a query (or unsolicited
@@ -38,6 +40,24 @@ type ActivateEvent struct {
 	Info       Info
 }
 
+// LogEvent carries a peer's PG log, answering a MsgLogQuery.
+type LogEvent struct {
+	From       int32
+	QueryEpoch uint64
+	Info       Info
+	Tail       Eversion
+	Entries    []LogEntry
+}
+
+// SyncedEvent reports that OSD From finished its SyncPlan: the log entries
+// and the objects are committed there.
+type SyncedEvent struct {
+	From       int32
+	QueryEpoch uint64
+}
+
+func (LogEvent) isEvent()      {}
+func (SyncedEvent) isEvent()   {}
 func (MapEvent) isEvent()      {}
 func (ActivateEvent) isEvent() {}
 func (QueryEvent) isEvent()    {}
@@ -56,6 +76,10 @@ const (
 	// MsgActivate tells a replica the PG went active (with the primary's
 	// info).
 	MsgActivate
+	// MsgLogQuery asks the receiver for its whole PG log.
+	MsgLogQuery
+	// MsgLog carries the sender's info and PG log.
+	MsgLog
 )
 
 // String names the message kind.
@@ -67,6 +91,10 @@ func (t MsgType) String() string {
 		return "notify"
 	case MsgActivate:
 		return "activate"
+	case MsgLogQuery:
+		return "log-query"
+	case MsgLog:
+		return "log"
 	}
 	return fmt.Sprintf("msg(%d)", uint8(t))
 }
@@ -79,8 +107,24 @@ type Message struct {
 	// (see the proto's PeeringMessage).
 	Epoch      uint64
 	QueryEpoch uint64
-	// Info is set on notifies and activations.
+	// Info is set on notifies, activations and logs.
 	Info Info
+	// Tail and Entries are set on logs.
+	Tail    Eversion
+	Entries []LogEntry
+}
+
+// SyncPlan is what one acting member must do to hold the authoritative
+// history: drop its log entries after RewindTo (divergent: never
+// acknowledged), append Entries, and take Source's copy of every object
+// in Objects (or delete the object where Source has none).
+type SyncPlan struct {
+	OSD        int32
+	Source     int32
+	QueryEpoch uint64
+	RewindTo   Eversion
+	Entries    []LogEntry
+	Objects    []ObjectID
 }
 
 // StateChange records one transition, with the reason in words.
@@ -108,12 +152,16 @@ type Ready struct {
 	Acked []LogEntry
 	// Dropped writes were in flight when the interval changed; they were
 	// never acknowledged and their clients must resend.
-	Dropped      []LogEntry
+	Dropped []LogEntry
+	// Syncs are recovery plans to execute: this OSD's own first (pull the
+	// objects from the source, apply, then step SyncedEvent), then the
+	// replicas' (push from this OSD; step SyncedEvent on each ack).
+	Syncs        []SyncPlan
 	StateChanges []StateChange
 }
 
 // IsEmpty reports whether there is nothing to do.
 func (r Ready) IsEmpty() bool {
 	return len(r.Messages) == 0 && r.Info == nil && len(r.Trimmed) == 0 && len(r.ForgottenDups) == 0 &&
-		len(r.Acked) == 0 && len(r.Dropped) == 0 && len(r.StateChanges) == 0
+		len(r.Acked) == 0 && len(r.Dropped) == 0 && len(r.Syncs) == 0 && len(r.StateChanges) == 0
 }

@@ -177,3 +177,38 @@ func (l *Log) trimTarget(keep, batch int, limit Eversion) (Eversion, bool) {
 	}
 	return to, true
 }
+
+// RewindTo drops every entry newer than to (divergent entries found by
+// recovery) and returns them; to must not be older than the tail.
+func (l *Log) RewindTo(to Eversion) ([]LogEntry, error) {
+	if to.Less(l.tail) {
+		return nil, fmt.Errorf("%w: cannot rewind to %s, below the tail %s", ErrBadEntry, to, l.tail)
+	}
+	n := sort.Search(len(l.entries), func(i int) bool { return to.Less(l.entries[i].Version) })
+	removed := append([]LogEntry(nil), l.entries[n:]...)
+	l.entries = l.entries[:n]
+	for _, e := range removed {
+		if v, ok := l.byReq[e.ReqID]; ok && v == e.Version {
+			delete(l.byReq, e.ReqID)
+		}
+	}
+	if len(removed) > 0 {
+		l.head = to
+	}
+	return removed, nil
+}
+
+// after returns the entries newer than v, oldest first.
+func (l *Log) after(v Eversion) []LogEntry {
+	n := sort.Search(len(l.entries), func(i int) bool { return v.Less(l.entries[i].Version) })
+	return append([]LogEntry(nil), l.entries[n:]...)
+}
+
+// has reports whether v is an entry of the log or its tail.
+func (l *Log) has(v Eversion) bool {
+	if v == l.tail {
+		return true
+	}
+	_, ok := l.find(v)
+	return ok
+}

@@ -37,7 +37,9 @@ type PG struct {
 	// peers holds the infos heard in the current peering round.
 	peers        map[int32]Info
 	ticksWaiting int
-	inflight     []*inflightWrite
+	// rec is the recovery round in progress (StateRecovering).
+	rec      *recoveryRound
+	inflight []*inflightWrite
 	// committed is the newest version committed on every acting member.
 	committed Eversion
 	ready     Ready
@@ -101,6 +103,10 @@ func (p *PG) Step(ev Event) error {
 		p.handleCommit(ev)
 	case ActivateEvent:
 		p.handleActivate(ev)
+	case LogEvent:
+		p.handleLog(ev)
+	case SyncedEvent:
+		p.handleSynced(ev)
 	default:
 		return fmt.Errorf("pg %s: unknown event %T", p.cfg.PG, ev)
 	}
@@ -110,13 +116,18 @@ func (p *PG) Step(ev Event) error {
 // Tick advances logical time: a primary still peering re-sends its queries
 // every QueryRetryTicks ticks.
 func (p *PG) Tick() {
-	if p.state != StatePeering {
+	if p.state != StatePeering && p.state != StateRecovering {
 		return
 	}
 	p.ticksWaiting++
-	if p.ticksWaiting >= p.cfg.QueryRetryTicks {
-		p.ticksWaiting = 0
+	if p.ticksWaiting < p.cfg.QueryRetryTicks {
+		return
+	}
+	p.ticksWaiting = 0
+	if p.state == StatePeering {
 		p.sendQueries()
+	} else {
+		p.sendLogQueries()
 	}
 }
 
@@ -161,6 +172,7 @@ func (p *PG) startInterval(prev Mapping, had bool) {
 	}
 	p.dropInflight()
 	p.peers = map[int32]Info{}
+	p.rec = nil
 	p.ticksWaiting = 0
 	p.persistInfo()
 	reason := "new interval " + m.String()
@@ -205,6 +217,11 @@ func (p *PG) handleQuery(q QueryEvent) {
 	if !p.hasMap || q.QueryEpoch < p.info.History.SameIntervalSince {
 		return // a query of an older round: the sender will ask again
 	}
+	if q.Log {
+		p.send(Message{To: q.From, Type: MsgLog, QueryEpoch: q.QueryEpoch, Info: p.info,
+			Tail: p.log.Tail(), Entries: p.log.Entries()})
+		return
+	}
 	p.send(Message{To: q.From, Type: MsgNotify, QueryEpoch: q.QueryEpoch, Info: p.info})
 }
 
@@ -234,7 +251,7 @@ func (p *PG) evaluatePeers() {
 			return
 		}
 		if ok, why := p.info.agreesWith(peer); !ok {
-			p.setState(StateWaiting, fmt.Sprintf("osd.%d disagrees: %s", o, why))
+			p.startRecovery(fmt.Sprintf("osd.%d disagrees: %s", o, why))
 			return
 		}
 	}

@@ -17,9 +17,13 @@ const (
 	// StatePeering: primary, waiting for the PG info of every acting
 	// member.
 	StatePeering
-	// StateWaiting: primary, heard from every acting member but their infos
-	// disagree; it needs log recovery, which this release does not do, so
-	// the PG serves no I/O until a new interval.
+	// StateRecovering: primary, heard from every acting member, their
+	// infos disagree, and it brings every member to the authoritative log
+	// (log query, then sync plans) before going active.
+	StateRecovering
+	// StateWaiting: primary, the members' logs do not overlap (one needs a
+	// backfill, which this release does not do), so the PG serves no I/O
+	// until a new interval.
 	StateWaiting
 	// StatePeered: primary, infos agree but the acting set is smaller than
 	// min_size; no client I/O.
@@ -32,7 +36,7 @@ const (
 	StateStray
 )
 
-var stateNames = [...]string{"initial", "peering", "waiting", "peered", "active", "replica", "stray"}
+var stateNames = [...]string{"initial", "peering", "recovering", "waiting", "peered", "active", "replica", "stray"}
 
 // String names the state as metrics and traces show it.
 func (s State) String() string {
@@ -44,7 +48,7 @@ func (s State) String() string {
 
 // AllStates lists every state, for metrics that export a gauge per state.
 func AllStates() []State {
-	return []State{StateInitial, StatePeering, StateWaiting, StatePeered, StateActive, StateReplica, StateStray}
+	return []State{StateInitial, StatePeering, StateRecovering, StateWaiting, StatePeered, StateActive, StateReplica, StateStray}
 }
 
 // crushItemNone marks a hole in an acting vector (CRUSH found no OSD).

@@ -29,6 +29,8 @@ type harness struct {
 	ids     []int32
 	network []Message // queued messages, with From recorded in fromOf
 	fromOf  []int32
+	syncs   []SyncPlan // sync plans emitted and not yet applied
+	syncBy  []int32    // the primary that emitted each plan
 	limits  LogLimits
 }
 
@@ -60,6 +62,8 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 		return h.status(t, d)
 	case "inject-notify":
 		return h.cmdInjectNotify(t, d)
+	case "apply-syncs":
+		return h.cmdApplySyncs(t)
 	}
 	t.Fatalf("unknown command %q", d.Cmd)
 	return ""
@@ -141,6 +145,7 @@ func (h *harness) cmdMap(t *testing.T, d *datadriven.TestData) string {
 	m.Size, m.MinSize = len(m.Acting), 2
 	d.MaybeScanArgs(t, "size", &m.Size)
 	d.MaybeScanArgs(t, "min_size", &m.MinSize)
+	d.MaybeScanArgs(t, "up_from", &m.UpFrom)
 	for _, o := range h.targets(t, d) {
 		if err := h.pgs[o].Step(MapEvent{Mapping: m}); err != nil {
 			t.Fatal(err)
@@ -163,6 +168,10 @@ func (h *harness) processReady() string {
 		for _, m := range r.Messages {
 			h.network = append(h.network, m)
 			h.fromOf = append(h.fromOf, id)
+		}
+		for _, s := range r.Syncs {
+			h.syncs = append(h.syncs, s)
+			h.syncBy = append(h.syncBy, id)
 		}
 		p.Advance()
 	}
@@ -217,6 +226,10 @@ func (h *harness) deliver(t *testing.T, from int32, m Message) {
 		ev = NotifyEvent{From: from, QueryEpoch: m.QueryEpoch, Info: m.Info}
 	case MsgActivate:
 		ev = ActivateEvent{From: from, QueryEpoch: m.QueryEpoch, Info: m.Info}
+	case MsgLogQuery:
+		ev = QueryEvent{From: from, QueryEpoch: m.QueryEpoch, Log: true}
+	case MsgLog:
+		ev = LogEvent{From: from, QueryEpoch: m.QueryEpoch, Info: m.Info, Tail: m.Tail, Entries: m.Entries}
 	}
 	if err := p.Step(ev); err != nil {
 		t.Fatal(err)
@@ -368,4 +381,25 @@ func (h *harness) cmdInjectNotify(t *testing.T, d *datadriven.TestData) string {
 		t.Fatal(err)
 	}
 	return h.processReady()
+}
+
+// cmdApplySyncs applies every pending sync plan on its target (as the
+// daemon would after copying the objects) and reports it to the primary
+// that emitted it.
+func (h *harness) cmdApplySyncs(t *testing.T) string {
+	var b strings.Builder
+	plans, by := h.syncs, h.syncBy
+	h.syncs, h.syncBy = nil, nil
+	for i, plan := range plans {
+		if err := h.pgs[plan.OSD].ApplySync(plan); err != nil {
+			fmt.Fprintf(&b, "osd.%d: sync error: %v\n", plan.OSD, err)
+			continue
+		}
+		fmt.Fprintf(&b, "osd.%d: synced to %s\n", plan.OSD, h.pgs[plan.OSD].Info().LastUpdate)
+		if err := h.pgs[by[i]].Step(SyncedEvent{From: plan.OSD, QueryEpoch: plan.QueryEpoch}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.WriteString(h.processReady())
+	return b.String()
 }
