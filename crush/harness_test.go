@@ -86,7 +86,7 @@ func TestRunTestChooseArgsSelection(t *testing.T) {
 	m := testMap(t)
 	zeroFirst := make(ChooseArgSet, len(m.Buckets))
 	zeroFirst[0].WeightSet = [][]uint32{{0, WeightOne}} // root: only the second rack
-	m.ChooseArgs[5] = zeroFirst                          // a pool set: ignored
+	m.ChooseArgs[5] = zeroFirst                         // a pool set: ignored
 	plain := runTest(t, m, TestOptions{NumRep: 1, MaxX: 99})
 	m.ChooseArgs[DefaultChooseArgs] = zeroFirst
 	withDefault := runTest(t, m, TestOptions{NumRep: 1, MaxX: 99})
