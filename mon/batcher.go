@@ -74,7 +74,10 @@ func (b *batcher) run() {
 	}
 }
 
-// collect gathers the requests arriving within the batch window.
+// collect gathers the requests arriving within the batch window. The window
+// opens when the batcher is ready, not when the first request arrived: under
+// load the clients answered by the previous batch send their next commands
+// within it, so one epoch carries them all.
 func (b *batcher) collect(first *request) []*request {
 	batch := []*request{first}
 	t := time.NewTimer(b.mon.cfg.BatchWindow)

@@ -601,14 +601,23 @@ func editCrush(m *cluster.OSDMap, fn func(crushBuilder) error) error {
 
 // classifyCrushError maps the builder's errors onto the monitor's kinds.
 func classifyCrushError(err error) error {
-	msg := err.Error()
 	switch {
-	case strings.Contains(msg, "does not exist") || strings.Contains(msg, "unknown") || strings.Contains(msg, "not found"):
+	case errors.Is(err, crush.ErrNotFound):
 		return errorf(ErrNotFound, "%v", err)
-	case strings.Contains(msg, "exists") || strings.Contains(msg, "duplicate"):
+	case errors.Is(err, crush.ErrExists):
 		return errorf(ErrAlreadyExists, "%v", err)
 	}
 	return errorf(ErrInvalidArgument, "%v", err)
+}
+
+// formatLocation prints a CRUSH location as sorted TYPE=NAME pairs.
+func formatLocation(loc map[string]string) string {
+	parts := make([]string, 0, len(loc))
+	for k, v := range loc {
+		parts = append(parts, k+"="+v)
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, " ")
 }
 
 func crushEdit(m *cluster.OSDMap, cmd Command) (Result, error) {
@@ -636,11 +645,11 @@ func crushEditOne(m *cluster.OSDMap, cm crushBuilder, cmd Command) (string, erro
 			return "", err
 		}
 		if len(c.Location) > 0 {
-			return fmt.Sprintf("added bucket %s type %s to location %v", c.Bucket, c.Type, c.Location), cm.MoveItem(c.Bucket, c.Location)
+			return fmt.Sprintf("added bucket %s type %s to location %s", c.Bucket, c.Type, formatLocation(c.Location)), cm.MoveItem(c.Bucket, c.Location)
 		}
 		return fmt.Sprintf("added bucket %s type %s to crush map", c.Bucket, c.Type), nil
 	case CrushMove:
-		return fmt.Sprintf("moved item %s to location %v", c.Item, c.Location), cm.MoveItem(c.Item, c.Location)
+		return fmt.Sprintf("moved item %s to location %s", c.Item, formatLocation(c.Location)), cm.MoveItem(c.Item, c.Location)
 	case CrushReweight:
 		if !(c.Weight >= 0 && c.Weight <= 100) {
 			return "", fmt.Errorf("crush weight %v is outside 0..100", c.Weight)

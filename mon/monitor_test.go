@@ -17,14 +17,14 @@ import (
 )
 
 type testCluster struct {
-	t       *testing.T
+	t       testing.TB
 	members []Member
 	dirs    []string
 	mons    []*Monitor
 	conns   []*grpc.ClientConn
 }
 
-func startTestCluster(t *testing.T, n int, tweak func(*Config)) *testCluster {
+func startTestCluster(t testing.TB, n int, tweak func(*Config)) *testCluster {
 	t.Helper()
 	lis, members := listeners(t, n)
 	tc := &testCluster{t: t, members: members}

@@ -155,6 +155,16 @@ func (n *raftNode) run() {
 // handleReady persists before sending, as raft requires for followers, then
 // applies committed entries.
 func (n *raftNode) handleReady(rd raft.Ready) error {
+	// A leader may send its appends before its own write reaches the disk
+	// (raft thesis 10.2.1): the entry commits once a quorum has it durably,
+	// whichever members that quorum holds. Followers must persist first.
+	if rd.SoftState != nil {
+		n.noteSoftState(rd.SoftState)
+	}
+	leaderSent := n.isLeader.Load() && raft.IsEmptySnap(rd.Snapshot)
+	if leaderSent {
+		n.send(rd.Messages)
+	}
 	if err := n.storage.Save(rd.HardState, rd.Entries, rd.Snapshot); err != nil {
 		return err
 	}
@@ -167,10 +177,9 @@ func (n *raftNode) handleReady(rd raft.Ready) error {
 			return err
 		}
 	}
-	if rd.SoftState != nil {
-		n.noteSoftState(rd.SoftState)
+	if !leaderSent {
+		n.send(rd.Messages)
 	}
-	n.send(rd.Messages)
 	if err := n.applyEntries(rd.CommittedEntries); err != nil {
 		return err
 	}

@@ -81,7 +81,7 @@ type testNode struct {
 	srv  *grpc.Server
 }
 
-func startTestNode(t *testing.T, id uint64, dir string, members []Member, lis net.Listener) *testNode {
+func startTestNode(t testing.TB, id uint64, dir string, members []Member, lis net.Listener) *testNode {
 	t.Helper()
 	db, err := openStore(dir)
 	if err != nil {
@@ -125,7 +125,7 @@ func (tn *testNode) stop() {
 	tn.db.Close()
 }
 
-func listeners(t *testing.T, n int) ([]net.Listener, []Member) {
+func listeners(t testing.TB, n int) ([]net.Listener, []Member) {
 	t.Helper()
 	var ls []net.Listener
 	var ms []Member
