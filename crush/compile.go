@@ -284,6 +284,11 @@ func (c *compiler) bucketIDs(s *bucketStmt) (int32, map[int32]int32, error) {
 		}
 		pins[cls] = l.id
 	}
+	for cls, id := range pins {
+		if id == 0 {
+			delete(pins, cls) // "id -0 class C" pins nothing, as a plain "id -0"
+		}
+	}
 	return id, pins, nil
 }
 
@@ -302,6 +307,12 @@ func (c *compiler) bucketItems(s *bucketStmt, alg Alg) ([]int32, []uint32, uint3
 	n := int32(len(s.items))
 	size := n
 	claimed := map[int32]bool{}
+	for k := range s.items {
+		// crushtool takes a position that wrapped negative for "none".
+		if s.items[k].pos < 0 {
+			s.items[k].hasPos = false
+		}
+	}
 	for _, it := range s.items {
 		if !it.hasPos {
 			continue
@@ -331,7 +342,7 @@ func (c *compiler) bucketItems(s *bucketStmt, alg Alg) ([]int32, []uint32, uint3
 		}
 		p := it.pos
 		if it.hasPos {
-			if p >= size || p < 0 {
+			if p >= size {
 				return nil, nil, 0, refuse(it.at, "item '%s' in bucket '%s' has pos %d >= size %d", it.name, s.name, p, size)
 			}
 		} else {

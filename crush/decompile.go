@@ -132,9 +132,9 @@ func (m *Map) deviceClass(id int32) (string, bool) {
 	return name, ok
 }
 
-// types prints the type lines in id order. crushtool walks ids 0, 1, 2, ...
-// and names a nameless type 0 "osd"; negative ids, which it would never
-// reach, are skipped.
+// types prints the type lines. crushtool walks the ids 0, 1, 2, ... with a
+// 32-bit counter until it has printed every type, so negative ids come last
+// (after the counter wraps), and a nameless type 0 is printed as "osd".
 func (d *decompiler) types() {
 	if len(d.m.TypeNames) == 0 {
 		return
@@ -142,11 +142,17 @@ func (d *decompiler) types() {
 	if _, ok := d.m.TypeNames[0]; !ok {
 		d.p("type 0 osd\n")
 	}
-	for _, id := range sortedKeys(d.m.TypeNames) {
-		if id >= 0 {
-			d.p("type %d %s\n", id, d.m.TypeNames[id])
-		}
+	for _, id := range typeWalkOrder(d.m) {
+		d.p("type %d %s\n", id, d.m.TypeNames[id])
 	}
+}
+
+// typeWalkOrder returns the type ids in crushtool's walk order: 0 and up,
+// then the negative ids from -2^31 up.
+func typeWalkOrder(m *Map) []int32 {
+	ids := sortedKeys(m.TypeNames)
+	split := sort.Search(len(ids), func(i int) bool { return ids[i] >= 0 })
+	return append(ids[split:], ids[:split]...)
 }
 
 // typeName is the name crushtool prints for a type id.

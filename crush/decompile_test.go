@@ -56,12 +56,23 @@ func (b *Bucket) itemsOrNone() []int32 {
 }
 
 // losslessText reports whether decompiling m loses nothing besides weights:
-// crushtool's text cannot carry a nameless type 0 (printed as osd), a rule
-// whose ruleset differs from its id, or the class pins and classes of a map
-// whose shadow building stopped early.
+// crushtool's text cannot carry a nameless type 0 (printed as osd), negative
+// type or device ids (from wrapped numbers), a rule whose ruleset differs
+// from its id, or the class pins and classes of a map whose shadow building
+// stopped early.
 func losslessText(m *Map) bool {
 	if _, ok := m.TypeNames[0]; !ok && len(m.TypeNames) > 0 {
 		return false
+	}
+	for id := range m.TypeNames {
+		if id < 0 {
+			return false // printed as "type -1 x", which does not parse
+		}
+	}
+	for id := range m.Names {
+		if id < 0 && m.Bucket(id) == nil {
+			return false // a device with a wrapped negative id is not printed
+		}
 	}
 	used := map[int32]bool{}
 	for id, c := range m.ClassMap {

@@ -149,13 +149,11 @@ func (m *Map) dumpTypes(j *jsonWriter) {
 		j.fieldString("name", "device")
 		j.close('}')
 	}
-	for _, id := range sortedKeys(m.TypeNames) {
-		if id >= 0 {
-			j.open('{')
-			j.field("type_id", int64(id))
-			j.fieldString("name", m.TypeNames[id])
-			j.close('}')
-		}
+	for _, id := range typeWalkOrder(m) {
+		j.open('{')
+		j.field("type_id", int64(uint32(id))) // crushtool prints type ids unsigned
+		j.fieldString("name", m.TypeNames[id])
+		j.close('}')
 	}
 	j.close(']')
 }
