@@ -10,14 +10,33 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorados/gorados/client/internal/fake"
 	"github.com/gorados/gorados/cluster"
 	"github.com/gorados/gorados/internal/failpoint"
 	"github.com/gorados/gorados/proto/pb"
 )
 
+// connectFake returns a client of the fake cluster with fast test timings.
+func connectFake(t *testing.T, fc *fake.Cluster, cfg Config) *Conn {
+	t.Helper()
+	cfg.Monitors = []string{fc.MonAddr()}
+	if cfg.MapWait == 0 {
+		cfg.MapWait = 20 * time.Millisecond
+	}
+	if cfg.BackoffMax == 0 {
+		cfg.BackoffMin, cfg.BackoffMax = time.Millisecond, 20*time.Millisecond
+	}
+	c, err := Connect(ctxT(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 func openTestPool(t *testing.T, c *Conn) *IOContext {
 	t.Helper()
-	io, err := c.OpenPool(context.Background(), testPool)
+	io, err := c.OpenPool(context.Background(), fake.Pool)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,8 +50,8 @@ func ctxT(t *testing.T) context.Context {
 }
 
 func TestDataRoundTrip(t *testing.T) {
-	fc := newFakeCluster(t, 4)
-	io := openTestPool(t, fc.connect(Config{}))
+	fc := fake.New(t, 4)
+	io := openTestPool(t, connectFake(t, fc, Config{}))
 	ctx := ctxT(t)
 	must(t, io.WriteFull(ctx, "obj", []byte("hello world")))
 	must(t, io.Write(ctx, "obj", []byte("HELLO"), 0))
@@ -65,8 +84,8 @@ func TestDataRoundTrip(t *testing.T) {
 }
 
 func TestCreateExclusive(t *testing.T) {
-	fc := newFakeCluster(t, 4)
-	io := openTestPool(t, fc.connect(Config{}))
+	fc := fake.New(t, 4)
+	io := openTestPool(t, connectFake(t, fc, Config{}))
 	ctx := ctxT(t)
 	must(t, io.Create(ctx, "c", true))
 	wantKind(t, io.Create(ctx, "c", true), ErrExists)
@@ -79,8 +98,8 @@ func TestCreateExclusive(t *testing.T) {
 }
 
 func TestXattrsAndOmap(t *testing.T) {
-	fc := newFakeCluster(t, 4)
-	io := openTestPool(t, fc.connect(Config{}))
+	fc := fake.New(t, 4)
+	io := openTestPool(t, connectFake(t, fc, Config{}))
 	ctx := ctxT(t)
 	must(t, io.SetXattr(ctx, "x", "user.a", []byte("1")))
 	must(t, io.SetXattr(ctx, "x", "user.b", []byte{}))
@@ -134,8 +153,8 @@ func TestXattrsAndOmap(t *testing.T) {
 }
 
 func TestCompoundOps(t *testing.T) {
-	fc := newFakeCluster(t, 4)
-	io := openTestPool(t, fc.connect(Config{}))
+	fc := fake.New(t, 4)
+	io := openTestPool(t, connectFake(t, fc, Config{}))
 	ctx := ctxT(t)
 	w := NewWriteOp().Create(true).WriteFull([]byte("abc")).SetXattr("user.v", []byte("1")).
 		SetOmap(map[string][]byte{"a": []byte("A")}).SetOmapHeader([]byte("hdr"))
@@ -146,8 +165,8 @@ func TestCompoundOps(t *testing.T) {
 	err := io.Operate(ctx, "cmp", bad)
 	wantKind(t, err, ErrNoData)
 	var oe *OpError
-	if !errors.As(err, &oe) || oe.Step != 1 || oe.Object != "cmp" || oe.Pool != testPool {
-		t.Fatalf("error %#v, want step 1 of cmp in %s", err, testPool)
+	if !errors.As(err, &oe) || oe.Step != 1 || oe.Object != "cmp" || oe.Pool != fake.Pool {
+		t.Fatalf("error %#v, want step 1 of cmp in %s", err, fake.Pool)
 	}
 
 	r := NewReadOp()
@@ -161,13 +180,13 @@ func TestCompoundOps(t *testing.T) {
 }
 
 func TestBadTargetsRefusedLocally(t *testing.T) {
-	fc := newFakeCluster(t, 4)
-	io := openTestPool(t, fc.connect(Config{}))
+	fc := fake.New(t, 4)
+	io := openTestPool(t, connectFake(t, fc, Config{}))
 	ctx := ctxT(t)
 	wantKind(t, io.WriteFull(ctx, "", []byte("x")), ErrInvalid)
 	io.SetNamespace(AllNamespaces)
 	wantKind(t, io.WriteFull(ctx, "x", []byte("x")), ErrInvalid)
-	if n := len(fc.requests()); n != 0 {
+	if n := len(fc.Requests()); n != 0 {
 		t.Fatalf("%d requests sent for refused ops", n)
 	}
 }
@@ -177,19 +196,21 @@ func TestBadTargetsRefusedLocally(t *testing.T) {
 // fetches that map from the monitors and resends the same reqid to the new
 // primary.
 func TestStaleMapRedirect(t *testing.T) {
-	fc := newFakeCluster(t, 4)
-	c := fc.connect(Config{})
+	fc := fake.New(t, 4)
+	c := connectFake(t, fc, Config{})
 	io := openTestPool(t, c)
 	ctx := ctxT(t)
-	old := fc.primaryOf("moved")
-	fc.mons.edit(false, func(m *cluster.OSDMap) { m.OSDs[old].PrimaryAffinity = 0 })
-	if now := fc.primaryOf("moved"); now == old {
+	old := fc.PrimaryOf("moved")
+	// Hold the subscription: the client learns of epoch 2 only from the OSD.
+	defer failpoint.EnableFunc(FailpointMapUpdate, func() error { return failpoint.ErrInjected })()
+	fc.Edit(false, func(m *cluster.OSDMap) { m.OSDs[old].PrimaryAffinity = 0 })
+	if now := fc.PrimaryOf("moved"); now == old {
 		t.Fatalf("affinity 0 did not move the primary away from osd.%d", old)
 	}
 	must(t, io.WriteFull(ctx, "moved", []byte("v")))
-	reqs := fc.requests()
-	if len(reqs) != 2 || reqs[0].osd != old || reqs[1].osd == old || reqs[0].reqid != reqs[1].reqid ||
-		reqs[0].epoch != 1 || reqs[1].epoch != 2 {
+	reqs := fc.Requests()
+	if len(reqs) != 2 || reqs[0].OSD != old || reqs[1].OSD == old || reqs[0].ReqID != reqs[1].ReqID ||
+		reqs[0].Epoch != 1 || reqs[1].Epoch != 2 {
 		t.Fatalf("requests %+v: want one to osd.%d at epoch 1, then the same reqid elsewhere at epoch 2", reqs, old)
 	}
 	if s := c.Stats(); s.Redirects != 1 || s.MapEpoch != 2 {
@@ -201,8 +222,8 @@ func TestStaleMapRedirect(t *testing.T) {
 // the same reqid and the OSD answers from its record without appending
 // again.
 func TestResendAppliedOnce(t *testing.T) {
-	fc := newFakeCluster(t, 4)
-	c := fc.connect(Config{})
+	fc := fake.New(t, 4)
+	c := connectFake(t, fc, Config{})
 	io := openTestPool(t, c)
 	ctx := ctxT(t)
 	must(t, io.WriteFull(ctx, "log", []byte("a")))
@@ -226,13 +247,13 @@ func TestResendAppliedOnce(t *testing.T) {
 }
 
 func TestAgainThenSuccess(t *testing.T) {
-	fc := newFakeCluster(t, 4)
-	c := fc.connect(Config{})
+	fc := fake.New(t, 4)
+	c := connectFake(t, fc, Config{})
 	io := openTestPool(t, c)
-	p := fc.primaryOf("busy")
+	p := fc.PrimaryOf("busy")
 	var mu sync.Mutex
 	agains := 3
-	fc.osds[p].setHook(func(ctx context.Context, req *pb.OpRequest) *pb.OpReply {
+	fc.OSDs[p].SetHook(func(ctx context.Context, req *pb.OpRequest) *pb.OpReply {
 		mu.Lock()
 		defer mu.Unlock()
 		if agains > 0 {
@@ -250,20 +271,20 @@ func TestAgainThenSuccess(t *testing.T) {
 // TestOSDRestart: the primary's listener is down (connection refused);
 // the client keeps resending until it is back on the same address.
 func TestOSDRestart(t *testing.T) {
-	fc := newFakeCluster(t, 4)
-	c := fc.connect(Config{})
+	fc := fake.New(t, 4)
+	c := connectFake(t, fc, Config{})
 	io := openTestPool(t, c)
 	ctx := ctxT(t)
 	must(t, io.WriteFull(ctx, "r", []byte("1"))) // connection established
-	o := fc.osds[fc.primaryOf("r")]
-	o.stop()
+	o := fc.OSDs[fc.PrimaryOf("r")]
+	o.Stop()
 	errc := make(chan error, 1)
 	go func() { errc <- io.WriteFull(ctx, "r", []byte("2")) }()
 	deadline := time.Now().Add(5 * time.Second)
 	for c.Stats().TransportErrors < 2 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	o.start(t, o.addr)
+	o.Start(t, o.Addr())
 	must(t, <-errc)
 	got, err := io.Read(ctx, "r", 0, 0)
 	must(t, err)
@@ -276,11 +297,11 @@ func TestOSDRestart(t *testing.T) {
 }
 
 func TestTimeout(t *testing.T) {
-	fc := newFakeCluster(t, 4)
-	c := fc.connect(Config{})
+	fc := fake.New(t, 4)
+	c := connectFake(t, fc, Config{})
 	io := openTestPool(t, c)
-	for _, o := range fc.osds {
-		o.setHook(func(ctx context.Context, req *pb.OpRequest) *pb.OpReply {
+	for _, o := range fc.OSDs {
+		o.SetHook(func(ctx context.Context, req *pb.OpRequest) *pb.OpReply {
 			return &pb.OpReply{Result: pb.Result_RESULT_AGAIN, OsdEpoch: 1, Message: "peering forever"}
 		})
 	}
@@ -295,7 +316,7 @@ func TestTimeout(t *testing.T) {
 		t.Fatalf("timeout error %q does not tell the last problem", err)
 	}
 
-	c2 := fc.connect(Config{OpTimeout: 50 * time.Millisecond})
+	c2 := connectFake(t, fc, Config{OpTimeout: 50 * time.Millisecond})
 	io2 := openTestPool(t, c2)
 	wantKind(t, io2.WriteFull(context.Background(), "t", []byte("x")), ErrTimeout)
 
@@ -311,12 +332,12 @@ func TestTimeout(t *testing.T) {
 // primary is abandoned when the map that says so arrives, and resent to
 // the new primary long before the attempt timeout.
 func TestRetargetInFlight(t *testing.T) {
-	fc := newFakeCluster(t, 4)
-	c := fc.connect(Config{AttemptTimeout: time.Minute})
+	fc := fake.New(t, 4)
+	c := connectFake(t, fc, Config{AttemptTimeout: time.Minute})
 	io := openTestPool(t, c)
-	old := fc.primaryOf("stuck")
+	old := fc.PrimaryOf("stuck")
 	entered := make(chan struct{}, 1)
-	fc.osds[old].setHook(func(ctx context.Context, req *pb.OpRequest) *pb.OpReply {
+	fc.OSDs[old].SetHook(func(ctx context.Context, req *pb.OpRequest) *pb.OpReply {
 		entered <- struct{}{}
 		<-ctx.Done()
 		return &pb.OpReply{Result: pb.Result_RESULT_AGAIN}
@@ -324,7 +345,7 @@ func TestRetargetInFlight(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- io.WriteFull(ctxT(t), "stuck", []byte("x")) }()
 	<-entered
-	fc.mons.edit(true, func(m *cluster.OSDMap) { m.OSDs[old].Up = false })
+	fc.Edit(true, func(m *cluster.OSDMap) { m.OSDs[old].Up = false })
 	select {
 	case err := <-errc:
 		must(t, err)
@@ -337,14 +358,14 @@ func TestRetargetInFlight(t *testing.T) {
 }
 
 func TestPoolNotFound(t *testing.T) {
-	fc := newFakeCluster(t, 4)
-	c := fc.connect(Config{})
+	fc := fake.New(t, 4)
+	c := connectFake(t, fc, Config{})
 	_, err := c.OpenPool(ctxT(t), "nope")
 	if !errors.Is(err, ErrPoolNotFound) {
 		t.Fatalf("open missing pool: %v", err)
 	}
 	io := openTestPool(t, c)
-	fc.mons.edit(true, func(m *cluster.OSDMap) { delete(m.Pools, 1) })
+	fc.Edit(true, func(m *cluster.OSDMap) { delete(m.Pools, 1) })
 	wantKind(t, io.WriteFull(ctxT(t), "x", []byte("x")), ErrPoolNotFound)
 	for _, err := range io.ListObjects(ctxT(t)) {
 		wantKind(t, err, ErrPoolNotFound)
@@ -354,28 +375,28 @@ func TestPoolNotFound(t *testing.T) {
 // TestPoolDeletedClientStale: the OSD knows the pool is gone before the
 // client does; the client checks with the monitors and reports it.
 func TestPoolDeletedClientStale(t *testing.T) {
-	fc := newFakeCluster(t, 4)
-	io := openTestPool(t, fc.connect(Config{}))
-	fc.mons.edit(false, func(m *cluster.OSDMap) { delete(m.Pools, 1) })
+	fc := fake.New(t, 4)
+	io := openTestPool(t, connectFake(t, fc, Config{}))
+	defer failpoint.EnableFunc(FailpointMapUpdate, func() error { return failpoint.ErrInjected })()
+	fc.Edit(false, func(m *cluster.OSDMap) { delete(m.Pools, 1) })
 	wantKind(t, io.WriteFull(ctxT(t), "x", []byte("x")), ErrPoolNotFound)
 }
 
 func TestWrongCluster(t *testing.T) {
-	fc := newFakeCluster(t, 4)
-	cfg, _ := Config{Monitors: []string{"fake:0"}, FSID: "00000000-0000-0000-0000-000000000000"}.withDefaults()
-	_, err := connect(ctxT(t), cfg, fc.mons)
+	fc := fake.New(t, 4)
+	_, err := Connect(ctxT(t), Config{Monitors: []string{fc.MonAddr()}, FSID: "00000000-0000-0000-0000-000000000000"})
 	if !errors.Is(err, ErrWrongCluster) {
 		t.Fatalf("connect with another fsid: %v", err)
 	}
-	c := fc.connect(Config{})
+	c := connectFake(t, fc, Config{})
 	io := openTestPool(t, c)
 	c.fsid = "another"
 	wantKind(t, io.WriteFull(ctxT(t), "x", []byte("x")), ErrWrongCluster)
 }
 
 func TestListObjects(t *testing.T) {
-	fc := newFakeCluster(t, 4)
-	io := openTestPool(t, fc.connect(Config{}))
+	fc := fake.New(t, 4)
+	io := openTestPool(t, connectFake(t, fc, Config{}))
 	ctx := ctxT(t)
 	want := map[string]bool{}
 	for i := range 60 {
@@ -425,19 +446,19 @@ func TestListObjects(t *testing.T) {
 }
 
 func TestLocatorKeyAndNamespacePlacement(t *testing.T) {
-	fc := newFakeCluster(t, 4)
-	io := openTestPool(t, fc.connect(Config{}))
+	fc := fake.New(t, 4)
+	io := openTestPool(t, connectFake(t, fc, Config{}))
 	ctx := ctxT(t)
 	io.SetNamespace("tenant")
 	io.SetLocatorKey("shared")
 	for i := range 10 {
 		must(t, io.WriteFull(ctx, fmt.Sprintf("part%d", i), []byte("x")))
 	}
-	want, err := fc.mons.current().ObjectToPG(1, "ignored", "tenant", "shared")
+	want, err := fc.Map().ObjectToPG(1, "ignored", "tenant", "shared")
 	must(t, err)
-	for _, r := range fc.requests() {
-		if r.seed != want.Seed {
-			t.Fatalf("request to PG seed %x, want every object of key %q in %s", r.seed, "shared", want)
+	for _, r := range fc.Requests() {
+		if r.Seed != want.Seed {
+			t.Fatalf("request to PG seed %x, want every object of key %q in %s", r.Seed, "shared", want)
 		}
 	}
 	got, err := io.Read(ctx, "part3", 0, 0)
@@ -451,8 +472,8 @@ func TestLocatorKeyAndNamespacePlacement(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	fc := newFakeCluster(t, 4)
-	c := fc.connect(Config{})
+	fc := fake.New(t, 4)
+	c := connectFake(t, fc, Config{})
 	io := openTestPool(t, c)
 	ctx := ctxT(t)
 	var wg sync.WaitGroup
@@ -476,7 +497,7 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	// Map changes while the ops run: the ops follow the primaries.
 	for _, osd := range []int32{0, 1} {
-		fc.mons.edit(true, func(m *cluster.OSDMap) { m.OSDs[osd].PrimaryAffinity = 0 })
+		fc.Edit(true, func(m *cluster.OSDMap) { m.OSDs[osd].PrimaryAffinity = 0 })
 	}
 	wg.Wait()
 	close(errs)
@@ -489,8 +510,8 @@ func TestConcurrentUse(t *testing.T) {
 }
 
 func TestClosed(t *testing.T) {
-	fc := newFakeCluster(t, 4)
-	c := fc.connect(Config{})
+	fc := fake.New(t, 4)
+	c := connectFake(t, fc, Config{})
 	io := openTestPool(t, c)
 	c.Close()
 	wantKind(t, io.WriteFull(ctxT(t), "x", nil), ErrClosed)

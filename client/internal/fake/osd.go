@@ -1,136 +1,22 @@
-package client
+package fake
 
 import (
 	"bytes"
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/gorados/gorados/client/monclient"
 	"github.com/gorados/gorados/cluster"
-	"github.com/gorados/gorados/crush"
 	"github.com/gorados/gorados/proto/pb"
 )
-
-// This file holds the test doubles of the client's unit tests: a map
-// source standing for the monitors, and in-process gRPC OSDs sharing one
-// in-memory store (replication is not what these tests are about). The
-// end-to-end tests under test/e2e use the real daemons.
-
-// fakeMons is a mapSource whose map the test controls. publish installs a
-// new authoritative map and, unless held, delivers it to subscribers.
-type fakeMons struct {
-	mu      sync.Mutex
-	m       *cluster.OSDMap
-	subs    []chan monclient.MapUpdate
-	getMaps int
-}
-
-func (f *fakeMons) GetMap(ctx context.Context) (*cluster.OSDMap, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.getMaps++
-	return f.m, nil
-}
-
-func (f *fakeMons) Subscribe(ctx context.Context, have *cluster.OSDMap) <-chan monclient.MapUpdate {
-	ch := make(chan monclient.MapUpdate, 16)
-	f.mu.Lock()
-	f.subs = append(f.subs, ch)
-	f.mu.Unlock()
-	go func() {
-		<-ctx.Done()
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		for i, c := range f.subs {
-			if c == ch {
-				f.subs = append(f.subs[:i], f.subs[i+1:]...)
-			}
-		}
-		close(ch)
-	}()
-	return ch
-}
-
-func (f *fakeMons) Close() error { return nil }
-
-// current returns the authoritative map.
-func (f *fakeMons) current() *cluster.OSDMap {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.m
-}
-
-// publish makes m (its epoch must be the next) the authoritative map and,
-// when deliver is set, sends it to the subscribers.
-func (f *fakeMons) publish(m *cluster.OSDMap, deliver bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.m = m
-	if deliver {
-		for _, ch := range f.subs {
-			ch <- monclient.MapUpdate{Map: m}
-		}
-	}
-}
-
-// edit publishes a copy of the current map changed by fn at the next epoch.
-func (f *fakeMons) edit(deliver bool, fn func(m *cluster.OSDMap)) *cluster.OSDMap {
-	m := f.current().Clone()
-	m.Epoch++
-	fn(m)
-	f.publish(m, deliver)
-	return m
-}
-
-const testPool = "data"
-
-// testCrush returns a map of n hosts holding one OSD each and the usual
-// replicated rule (one replica per host).
-func testCrush(t testing.TB, n int) *crush.Map {
-	var b strings.Builder
-	b.WriteString("tunable choose_local_tries 0\ntunable choose_local_fallback_tries 0\ntunable choose_total_tries 50\n" +
-		"tunable chooseleaf_descend_once 1\ntunable chooseleaf_vary_r 1\ntunable chooseleaf_stable 1\n" +
-		"tunable straw_calc_version 1\ntunable allowed_bucket_algs 54\n")
-	for i := range n {
-		fmt.Fprintf(&b, "device %d osd.%d class hdd\n", i, i)
-	}
-	b.WriteString("type 0 osd\ntype 1 host\ntype 10 root\n")
-	for i := range n {
-		fmt.Fprintf(&b, "host host%d {\n\tid %d\n\talg straw2\n\thash 0\n\titem osd.%d weight 1.000\n}\n", i, -2-i, i)
-	}
-	b.WriteString("root default {\n\tid -1\n\talg straw2\n\thash 0\n")
-	for i := range n {
-		fmt.Fprintf(&b, "\titem host%d weight 1.000\n", i)
-	}
-	b.WriteString("}\nrule replicated_rule {\n\tid 0\n\ttype replicated\n\tmin_size 1\n\tmax_size 10\n" +
-		"\tstep take default\n\tstep chooseleaf firstn 0 type host\n\tstep emit\n}\n")
-	c, err := crush.Compile([]byte(b.String()))
-	if err != nil {
-		t.Fatalf("compile test CRUSH map: %v\n%s", err, b.String())
-	}
-	return c
-}
-
-// fakeCluster is n fake OSDs behind one fake monitor.
-type fakeCluster struct {
-	t    testing.TB
-	mons *fakeMons
-	osds []*fakeOSD
-
-	mu      sync.Mutex
-	objects map[objKey]*fakeObject
-	done    map[string]*pb.OpReply // executed reqids
-	seen    []seenReq              // every Execute received
-}
 
 type objKey struct {
 	pool     int64
@@ -138,93 +24,36 @@ type objKey struct {
 	key      string
 }
 
-type fakeObject struct {
+type object struct {
 	data   []byte
 	mtime  int64
 	xattrs map[string][]byte
 	omap   map[string][]byte
 	header []byte
+	// seed caches the object's PG for pgNum (a listing would otherwise
+	// hash every object for every page).
+	seed, pgNum uint32
 }
 
-type seenReq struct {
-	osd   int32
-	reqid string
-	epoch uint64
-	seed  uint32
+// Addr returns the OSD's address.
+func (o *OSD) Addr() string { return o.addr }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
-func newFakeCluster(t testing.TB, n int) *fakeCluster {
-	fc := &fakeCluster{t: t, objects: map[objKey]*fakeObject{}, done: map[string]*pb.OpReply{}}
-	m := cluster.New(cluster.UUID{1, 2, 3, 4}, time.Unix(1700000000, 0))
-	m.Epoch = 1
-	m.SetCrush(testCrush(t, n))
-	m.SetMaxOSD(int32(n))
-	for i := range n {
-		o := &fakeOSD{id: int32(i), fc: fc}
-		o.start(t, "127.0.0.1:0")
-		fc.osds = append(fc.osds, o)
-		m.OSDs[i] = cluster.OSD{Exists: true, Up: true, Weight: cluster.WeightIn, PrimaryAffinity: cluster.AffinityDefault,
-			Host: fmt.Sprintf("host%d", i), PublicAddr: o.addr}
-	}
-	p := cluster.NewReplicatedPool(1, testPool, 3, 0, 16)
-	m.Pools[p.ID], m.PoolMax = p, p.ID
-	fc.mons = &fakeMons{m: m}
-	t.Cleanup(func() {
-		for _, o := range fc.osds {
-			o.stop()
-		}
-	})
-	return fc
-}
-
-// connect returns a client of the fake cluster with fast test timings.
-func (fc *fakeCluster) connect(cfg Config) *Conn {
-	fc.t.Helper()
-	if cfg.Monitors == nil {
-		cfg.Monitors = []string{"fake:0"}
-	}
-	if cfg.MapWait == 0 {
-		cfg.MapWait = 20 * time.Millisecond
-	}
-	if cfg.BackoffMax == 0 {
-		cfg.BackoffMin, cfg.BackoffMax = time.Millisecond, 20*time.Millisecond
-	}
-	cfg, err := cfg.withDefaults()
-	if err != nil {
-		fc.t.Fatal(err)
-	}
-	c, err := connect(context.Background(), cfg, fc.mons)
-	if err != nil {
-		fc.t.Fatal(err)
-	}
-	fc.t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// primaryOf returns the acting primary of an object in the authoritative map.
-func (fc *fakeCluster) primaryOf(name string) int32 {
-	m := fc.mons.current()
-	pg, err := m.ObjectToPG(1, name, "", "")
-	if err != nil {
-		fc.t.Fatal(err)
-	}
-	_, _, _, p := m.PGToUpActing(pg)
-	return p
-}
-
-func (fc *fakeCluster) requests() []seenReq {
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	return append([]seenReq(nil), fc.seen...)
-}
-
-// fakeOSD serves the object API from the shared store, answering as a
+// OSD serves the object API from the shared store, answering as a
 // real OSD would about primaries and epochs. hook, when set, may answer a
 // request instead (returning nil lets it through).
-type fakeOSD struct {
+type OSD struct {
 	pb.UnimplementedObjectServiceServer
 	id   int32
-	fc   *fakeCluster
+	fc   *Cluster
 	addr string
 	srv  *grpc.Server
 
@@ -232,7 +61,9 @@ type fakeOSD struct {
 	hook func(ctx context.Context, req *pb.OpRequest) *pb.OpReply
 }
 
-func (o *fakeOSD) start(t testing.TB, addr string) {
+// Start serves the OSD on addr ("127.0.0.1:0" picks a port; a stopped
+// OSD restarts on its old address).
+func (o *OSD) Start(t testing.TB, addr string) {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -243,9 +74,11 @@ func (o *fakeOSD) start(t testing.TB, addr string) {
 	go o.srv.Serve(lis)
 }
 
-func (o *fakeOSD) stop() { o.srv.Stop() }
+// Stop stops serving (connections are refused until Start).
+func (o *OSD) Stop() { o.srv.Stop() }
 
-func (o *fakeOSD) setHook(h func(ctx context.Context, req *pb.OpRequest) *pb.OpReply) {
+// SetHook makes h see every Execute first; a non-nil reply answers it.
+func (o *OSD) SetHook(h func(ctx context.Context, req *pb.OpRequest) *pb.OpReply) {
 	o.mu.Lock()
 	o.hook = h
 	o.mu.Unlock()
@@ -253,8 +86,8 @@ func (o *fakeOSD) setHook(h func(ctx context.Context, req *pb.OpRequest) *pb.OpR
 
 // check answers the op-level conditions a real OSD checks before
 // executing: fsid, pool, epoch and primary.
-func (o *fakeOSD) check(fsid string, pool int64, pgOf func(m *cluster.OSDMap) (cluster.PGID, error)) (pb.Result, uint64) {
-	m := o.fc.mons.current()
+func (o *OSD) check(fsid string, pool int64, pgOf func(m *cluster.OSDMap) (cluster.PGID, error)) (pb.Result, uint64) {
+	m := o.fc.mon.current()
 	if fsid != m.FSID.String() {
 		return pb.Result_RESULT_WRONG_CLUSTER, uint64(m.Epoch)
 	}
@@ -271,10 +104,11 @@ func (o *fakeOSD) check(fsid string, pool int64, pgOf func(m *cluster.OSDMap) (c
 	return pb.Result_RESULT_OK, uint64(m.Epoch)
 }
 
-func (o *fakeOSD) Execute(ctx context.Context, req *pb.OpRequest) (*pb.OpReply, error) {
+// Execute serves a compound op.
+func (o *OSD) Execute(ctx context.Context, req *pb.OpRequest) (*pb.OpReply, error) {
 	rid := fmt.Sprintf("%d.%d.%d", req.GetReqid().GetClientId(), req.GetReqid().GetIncarnation(), req.GetReqid().GetTid())
 	o.fc.mu.Lock()
-	o.fc.seen = append(o.fc.seen, seenReq{osd: o.id, reqid: rid, epoch: req.GetEpoch(), seed: req.GetPgSeed()})
+	o.fc.seen = append(o.fc.seen, Request{OSD: o.id, ReqID: rid, Epoch: req.GetEpoch(), Seed: req.GetPgSeed()})
 	o.fc.mu.Unlock()
 	o.mu.Lock()
 	hook := o.hook
@@ -294,7 +128,8 @@ func (o *fakeOSD) Execute(ctx context.Context, req *pb.OpRequest) (*pb.OpReply, 
 	return o.fc.execute(req, rid, epoch), nil
 }
 
-func (o *fakeOSD) ListObjects(ctx context.Context, req *pb.ListObjectsRequest) (*pb.ListObjectsReply, error) {
+// ListObjects serves a page of a PG listing.
+func (o *OSD) ListObjects(ctx context.Context, req *pb.ListObjectsRequest) (*pb.ListObjectsReply, error) {
 	pg := cluster.PGID{Pool: req.GetPool(), Seed: req.GetPgSeed()}
 	res, epoch := o.check(req.GetFsid(), req.GetPool(), func(*cluster.OSDMap) (cluster.PGID, error) { return pg, nil })
 	if res != pb.Result_RESULT_OK {
@@ -303,17 +138,20 @@ func (o *fakeOSD) ListObjects(ctx context.Context, req *pb.ListObjectsRequest) (
 	return o.fc.list(req, epoch), nil
 }
 
-// fakePage is the fake's page size, small so that tests page.
-const fakePage = 7
+// PageSize is the fake's page size, small so that tests page.
+const PageSize = 7
 
-func (fc *fakeCluster) list(req *pb.ListObjectsRequest, epoch uint64) *pb.ListObjectsReply {
-	m := fc.mons.current()
+func (fc *Cluster) list(req *pb.ListObjectsRequest, epoch uint64) *pb.ListObjectsReply {
+	m := fc.mon.current()
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
 	var names []objKey
-	for k := range fc.objects {
-		pg, _ := m.ObjectToPG(k.pool, k.name, k.ns, k.key)
-		if k.pool == req.GetPool() && pg.Seed == req.GetPgSeed() && (req.GetAllNamespaces() || k.ns == string(req.GetNamespace())) {
+	for k, o := range fc.objects {
+		if o.pgNum != m.Pools[k.pool].PGNum {
+			pg, _ := m.ObjectToPG(k.pool, k.name, k.ns, k.key)
+			o.seed, o.pgNum = pg.Seed, m.Pools[k.pool].PGNum
+		}
+		if k.pool == req.GetPool() && o.seed == req.GetPgSeed() && (req.GetAllNamespaces() || k.ns == string(req.GetNamespace())) {
 			names = append(names, k)
 		}
 	}
@@ -323,7 +161,7 @@ func (fc *fakeCluster) list(req *pb.ListObjectsRequest, epoch uint64) *pb.ListOb
 		if c := k.ns + "\x00" + k.name; len(req.GetCursor()) > 0 && c <= string(req.GetCursor()) {
 			continue
 		}
-		if len(rep.Objects) == fakePage {
+		if len(rep.Objects) == PageSize {
 			last := rep.Objects[len(rep.Objects)-1]
 			rep.NextCursor = []byte(string(last.Namespace) + "\x00" + string(last.Name))
 			break
@@ -334,7 +172,7 @@ func (fc *fakeCluster) list(req *pb.ListObjectsRequest, epoch uint64) *pb.ListOb
 }
 
 // execute runs an op on the shared store, once per reqid.
-func (fc *fakeCluster) execute(req *pb.OpRequest, rid string, epoch uint64) *pb.OpReply {
+func (fc *Cluster) execute(req *pb.OpRequest, rid string, epoch uint64) *pb.OpReply {
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
 	if rep, ok := fc.done[rid]; ok {
@@ -344,7 +182,7 @@ func (fc *fakeCluster) execute(req *pb.OpRequest, rid string, epoch uint64) *pb.
 	}
 	loc := req.GetObject()
 	key := objKey{pool: req.GetPool(), ns: string(loc.GetNamespace()), name: string(loc.GetName()), key: string(loc.GetKey())}
-	var cur *fakeObject
+	var cur *object
 	if o := fc.objects[key]; o != nil {
 		cur = o.clone()
 	}
@@ -370,8 +208,8 @@ func (fc *fakeCluster) execute(req *pb.OpRequest, rid string, epoch uint64) *pb.
 	return rep
 }
 
-func (o *fakeObject) clone() *fakeObject {
-	c := &fakeObject{data: bytes.Clone(o.data), mtime: o.mtime, header: bytes.Clone(o.header),
+func (o *object) clone() *object {
+	c := &object{data: bytes.Clone(o.data), mtime: o.mtime, header: bytes.Clone(o.header),
 		xattrs: map[string][]byte{}, omap: map[string][]byte{}}
 	for k, v := range o.xattrs {
 		c.xattrs[k] = v
@@ -382,13 +220,13 @@ func (o *fakeObject) clone() *fakeObject {
 	return c
 }
 
-func newFakeObject() *fakeObject {
-	return &fakeObject{xattrs: map[string][]byte{}, omap: map[string][]byte{}, mtime: 1}
+func newObject() *object {
+	return &object{xattrs: map[string][]byte{}, omap: map[string][]byte{}, mtime: 1}
 }
 
 // applySubOp applies one sub-op to o (nil: absent) and returns its result
 // and the object after it.
-func applySubOp(o *fakeObject, op *pb.SubOp) (*pb.SubOpResult, *fakeObject) {
+func applySubOp(o *object, op *pb.SubOp) (*pb.SubOpResult, *object) {
 	ok := &pb.SubOpResult{}
 	if r, next, handled := applyRead(o, op); handled {
 		return r, next
@@ -400,7 +238,7 @@ func applySubOp(o *fakeObject, op *pb.SubOp) (*pb.SubOpResult, *fakeObject) {
 		if _, isRm := op.GetOp().(*pb.SubOp_RmXattr); isRm {
 			return &pb.SubOpResult{Result: pb.Result_RESULT_NOT_FOUND}, nil
 		}
-		o = newFakeObject()
+		o = newObject()
 	} else if c, isCreate := op.GetOp().(*pb.SubOp_Create); isCreate && c.Create.GetExclusive() {
 		return &pb.SubOpResult{Result: pb.Result_RESULT_EXISTS}, o
 	}
@@ -451,7 +289,7 @@ func writeAt(buf, data []byte, off uint64) []byte {
 }
 
 // applyRead answers the read sub-ops; handled is false for writes.
-func applyRead(o *fakeObject, op *pb.SubOp) (r *pb.SubOpResult, next *fakeObject, handled bool) {
+func applyRead(o *object, op *pb.SubOp) (r *pb.SubOpResult, next *object, handled bool) {
 	switch op.GetOp().(type) {
 	case *pb.SubOp_Read, *pb.SubOp_Stat, *pb.SubOp_GetXattr, *pb.SubOp_GetXattrs, *pb.SubOp_OmapGetVals,
 		*pb.SubOp_OmapGetKeys, *pb.SubOp_OmapGetValsByKeys, *pb.SubOp_OmapGetHeader:
@@ -502,9 +340,9 @@ func applyRead(o *fakeObject, op *pb.SubOp) (r *pb.SubOpResult, next *fakeObject
 	return r, o, true
 }
 
-func omapPage(o *fakeObject, after, prefix []byte, max uint32) ([]*pb.OmapEntry, bool) {
-	if max == 0 || max > fakePage {
-		max = fakePage
+func omapPage(o *object, after, prefix []byte, max uint32) ([]*pb.OmapEntry, bool) {
+	if max == 0 || max > PageSize {
+		max = PageSize
 	}
 	var out []*pb.OmapEntry
 	for _, k := range sortedKeys(o.omap) {
