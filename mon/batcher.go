@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gorados/gorados/cluster"
+	"github.com/gorados/gorados/crush"
 	"github.com/gorados/gorados/proto/pb"
 )
 
@@ -231,11 +232,7 @@ func (b *batcher) bootstrapCluster() error {
 	now := time.Now().UTC()
 	m := cluster.New(fsid, now)
 	m.Epoch = 1
-	cm, err := defaultCrushMap()
-	if err != nil {
-		return err
-	}
-	m.SetCrush(cm)
+	m.SetCrush(crush.NewDefaultMap())
 	full, err := encodeMap(m)
 	if err != nil {
 		return err

@@ -584,11 +584,7 @@ func editCrush(m *cluster.OSDMap, fn func(crushBuilder) error) error {
 	if err != nil {
 		return fmt.Errorf("copy crush map: %w", err)
 	}
-	b, err := builderOf(cm)
-	if err != nil {
-		return err
-	}
-	if err := fn(b); err != nil {
+	if err := fn(cm); err != nil {
 		var ke *kindError
 		if errors.As(err, &ke) {
 			return err

@@ -13,6 +13,7 @@ import (
 	"github.com/cockroachdb/datadriven"
 
 	"github.com/gorados/gorados/cluster"
+	"github.com/gorados/gorados/crush"
 )
 
 // The golden traces in testdata/commands/*.txt drive the pure command core:
@@ -46,10 +47,7 @@ func TestCommandGolden(t *testing.T) {
 }
 
 func newTestMap(t testing.TB) *cluster.OSDMap {
-	cm, err := defaultCrushMap()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cm := crush.NewDefaultMap()
 	m := cluster.New(cluster.UUID{1, 2, 3, 4, 5, 6, 0x40, 8, 0x80, 10, 11, 12, 13, 14, 15, 16}, time.Unix(1700000000, 0).UTC())
 	m.Epoch = 1
 	m.SetCrush(cm)

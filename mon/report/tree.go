@@ -115,7 +115,14 @@ func osdNode(m *cluster.OSDMap, cm *crush.Map, id int32, depth int, weight uint3
 
 func w16(v uint32) float64 { return float64(v) / 0x10000 }
 
-func f5(v float64) string { return strconv.FormatFloat(v, 'f', 5, 64) }
+// f5 prints a weight as Ceph's osd tree does: five decimals, and a bare 0
+// for zero (an out OSD's reweight, a stray OSD's CRUSH weight).
+func f5(v float64) string {
+	if v < 0.000001 {
+		return "0"
+	}
+	return strconv.FormatFloat(v, 'f', 5, 64)
+}
 
 // WriteTree prints the tree with Ceph's columns: ID CLASS WEIGHT TYPE NAME
 // STATUS REWEIGHT PRI-AFF.
