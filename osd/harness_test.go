@@ -238,7 +238,7 @@ func (c *testCluster) allActive() bool {
 			return false
 		}
 		h := to.o.handle(id)
-		if h == nil || pg.State(h.state.Load()) != pg.StateActive {
+		if h == nil || h.mapEpoch.Load() != uint64(c.m.Epoch) || pg.State(h.state.Load()) != pg.StateActive {
 			return false
 		}
 	}

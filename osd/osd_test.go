@@ -15,6 +15,7 @@ func wfull(data []byte) *pb.SubOp {
 func appendOp(data []byte) *pb.SubOp {
 	return &pb.SubOp{Op: &pb.SubOp_Append{Append: &pb.AppendOp{Data: data}}}
 }
+func removeOp() *pb.SubOp { return &pb.SubOp{Op: &pb.SubOp_Remove{Remove: &pb.RemoveOp{}}} }
 func readOp() *pb.SubOp { return &pb.SubOp{Op: &pb.SubOp_Read{Read: &pb.ReadOp{}}} }
 func statOp() *pb.SubOp { return &pb.SubOp{Op: &pb.SubOp_Stat{Stat: &pb.StatOp{}}} }
 func createOp(excl bool) *pb.SubOp {

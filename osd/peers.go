@@ -71,6 +71,11 @@ func (p *peerSet) sendPeering(id cluster.PGID, m pg.Message) {
 		msg.Msg = &pb.PeeringMessage_Notify{Notify: &pb.PGNotify{Info: pg.EncodeInfo(m.Info)}}
 	case pg.MsgActivate:
 		msg.Msg = &pb.PeeringMessage_Activate{Activate: &pb.PGActivate{Info: pg.EncodeInfo(m.Info)}}
+	case pg.MsgLogQuery:
+		msg.Msg = &pb.PeeringMessage_Query{Query: &pb.PGQuery{Kind: pb.PGQuery_LOG}}
+	case pg.MsgLog:
+		msg.Msg = &pb.PeeringMessage_Log{Log: &pb.PGLog{Info: pg.EncodeInfo(m.Info),
+			Tail: eversionPB(m.Tail), Entries: encodeEntries(m.Entries)}}
 	}
 	go func() {
 		c, err := p.client(m.To)
@@ -119,4 +124,41 @@ func (p *peerSet) tryRepOp(osd int32, req *pb.RepOpRequest) (*pb.RepOpReply, err
 	ctx, cancel := context.WithTimeout(p.o.ctx, 60*time.Second)
 	defer cancel()
 	return c.RepOp(ctx, req)
+}
+
+// pull fetches the whole state of an object from OSD osd.
+func (p *peerSet) pull(h *pgHandle, osd int32, obj pg.ObjectID) (*pb.ObjectState, error) {
+	c, err := p.client(osd)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(p.o.ctx, 60*time.Second)
+	defer cancel()
+	st, err := c.Pull(ctx, &pb.PullRequest{Fsid: p.o.cfg.FSID.String(), FromOsd: p.o.cfg.ID, Epoch: p.o.Epoch(),
+		Pool: h.id.Pool, PgSeed: h.id.Seed, Object: locatorOf(obj)})
+	if err != nil {
+		return nil, err
+	}
+	if st.GetResult() != pb.Result_RESULT_OK {
+		return nil, fmt.Errorf("pull %s from osd.%d: %s: %s", obj, osd, st.GetResult(), st.GetMessage())
+	}
+	return st, nil
+}
+
+// recover sends one recovery step to OSD osd.
+func (p *peerSet) recover(osd int32, req *pb.RecoverRequest) error {
+	c, err := p.client(osd)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(p.o.ctx, 120*time.Second)
+	defer cancel()
+	r, err := c.Recover(ctx, req)
+	if err != nil {
+		return err
+	}
+	if r.GetResult() != pb.Result_RESULT_OK {
+		return fmt.Errorf("osd.%d: %s: %s", osd, r.GetResult(), r.GetMessage())
+	}
+	return nil
 }

@@ -34,6 +34,7 @@ type pgHandle struct {
 	// to stop retrying for an old interval.
 	interval atomic.Uint64
 	state    atomic.Uint32 // pg.State, for metrics and status
+	mapEpoch atomic.Uint64 // epoch of the newest map the PG processed
 }
 
 func newPGHandle(o *OSD, id cluster.PGID, core *pg.PG) *pgHandle {
@@ -52,7 +53,10 @@ func (h *pgHandle) post(f func()) { h.sh.post(f) }
 
 // postMap queues a new mapping for the PG.
 func (h *pgHandle) postMap(m pg.Mapping) {
-	h.post(func() { h.step(pg.MapEvent{Mapping: m}) })
+	h.post(func() {
+		h.step(pg.MapEvent{Mapping: m})
+		h.mapEpoch.Store(m.Epoch)
+	})
 }
 
 func (h *pgHandle) tick() {
@@ -134,6 +138,13 @@ func (h *pgHandle) effects(r pg.Ready) {
 	for _, m := range r.Messages {
 		h.o.peers.sendPeering(h.id, m)
 	}
+	for _, plan := range r.Syncs {
+		if plan.OSD == h.o.cfg.ID {
+			go h.pullAndApply(plan)
+		} else {
+			go h.pushSync(plan)
+		}
+	}
 }
 
 // peeringEvent turns a received peering message into a core event.
@@ -141,7 +152,7 @@ func (h *pgHandle) peeringEvent(msg *pb.PeeringMessage) {
 	from, qe := msg.GetFromOsd(), msg.GetQueryEpoch()
 	switch x := msg.GetMsg().(type) {
 	case *pb.PeeringMessage_Query:
-		h.step(pg.QueryEvent{From: from, QueryEpoch: qe})
+		h.step(pg.QueryEvent{From: from, QueryEpoch: qe, Log: x.Query.GetKind() == pb.PGQuery_LOG})
 	case *pb.PeeringMessage_Notify:
 		if info, ok := h.decodeInfo(x.Notify.GetInfo()); ok {
 			h.step(pg.NotifyEvent{From: from, QueryEpoch: qe, Info: info})
@@ -150,7 +161,36 @@ func (h *pgHandle) peeringEvent(msg *pb.PeeringMessage) {
 		if info, ok := h.decodeInfo(x.Activate.GetInfo()); ok {
 			h.step(pg.ActivateEvent{From: from, QueryEpoch: qe, Info: info})
 		}
+	case *pb.PeeringMessage_Log:
+		info, ok := h.decodeInfo(x.Log.GetInfo())
+		entries, err := decodeEntries(x.Log.GetEntries())
+		if ok && err == nil {
+			tail := pg.Eversion{Epoch: x.Log.GetTail().GetEpoch(), Version: x.Log.GetTail().GetVersion()}
+			h.step(pg.LogEvent{From: from, QueryEpoch: qe, Info: info, Tail: tail, Entries: entries})
+		} else if err != nil {
+			h.log.Warn("dropping a PG log with a bad entry", "from", from, "err", err)
+		}
 	}
+}
+
+func decodeEntries(raw [][]byte) ([]pg.LogEntry, error) {
+	out := make([]pg.LogEntry, len(raw))
+	for i, b := range raw {
+		e, err := pg.DecodeEntry(b)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = e
+	}
+	return out, nil
+}
+
+func encodeEntries(es []pg.LogEntry) [][]byte {
+	out := make([][]byte, len(es))
+	for i, e := range es {
+		out[i] = pg.EncodeEntry(e)
+	}
+	return out
 }
 
 func (h *pgHandle) decodeInfo(b []byte) (pg.Info, bool) {

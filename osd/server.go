@@ -191,3 +191,49 @@ func (s *ClusterServer) Peering(ctx context.Context, msg *pb.PeeringMessage) (*p
 	h.post(func() { h.peeringEvent(msg) })
 	return &pb.PeeringAck{OsdEpoch: o.Epoch()}, nil
 }
+
+// Pull implements pb.OSDClusterServer: the whole state of one object.
+func (s *ClusterServer) Pull(ctx context.Context, req *pb.PullRequest) (*pb.ObjectState, error) {
+	o := s.o
+	if req.GetFsid() != o.cfg.FSID.String() {
+		return &pb.ObjectState{Result: pb.Result_RESULT_WRONG_CLUSTER, Message: "pull from another cluster"}, nil
+	}
+	h := o.handle(cluster.PGID{Pool: req.GetPool(), Seed: req.GetPgSeed()})
+	if h == nil {
+		return &pb.ObjectState{Result: pb.Result_RESULT_AGAIN, Message: "PG not instantiated here"}, nil
+	}
+	st, err := h.readObjectState(ctx, req.GetObject())
+	if err != nil {
+		return &pb.ObjectState{Result: pb.Result_RESULT_IO_ERROR, Message: err.Error()}, nil
+	}
+	return st, nil
+}
+
+// Recover implements pb.OSDClusterServer: one recovery step on a replica.
+func (s *ClusterServer) Recover(ctx context.Context, req *pb.RecoverRequest) (*pb.RecoverReply, error) {
+	o := s.o
+	if req.GetFsid() != o.cfg.FSID.String() {
+		return &pb.RecoverReply{Result: pb.Result_RESULT_WRONG_CLUSTER, Message: "recovery from another cluster", OsdEpoch: o.Epoch()}, nil
+	}
+	if !o.waitForEpoch(ctx, req.GetEpoch()) {
+		return &pb.RecoverReply{Result: pb.Result_RESULT_AGAIN, OsdEpoch: o.Epoch()}, nil
+	}
+	h := o.handle(cluster.PGID{Pool: req.GetPool(), Seed: req.GetPgSeed()})
+	if h == nil {
+		return &pb.RecoverReply{Result: pb.Result_RESULT_AGAIN, Message: "PG not instantiated here", OsdEpoch: o.Epoch()}, nil
+	}
+	done := make(chan *pb.RecoverReply, 1)
+	h.post(func() {
+		h.handleRecover(req, func(r pb.Result, msg string) {
+			done <- &pb.RecoverReply{Result: r, Message: msg, OsdEpoch: o.Epoch(), LastUpdate: eversionPB(h.core.Info().LastUpdate)}
+		})
+	})
+	select {
+	case r := <-done:
+		return r, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-o.ctx.Done():
+		return &pb.RecoverReply{Result: pb.Result_RESULT_AGAIN, Message: "stopping", OsdEpoch: o.Epoch()}, nil
+	}
+}

@@ -149,15 +149,19 @@ type PGQuery_Kind int32
 const (
 	// INFO asks for the PG info only.
 	PGQuery_INFO PGQuery_Kind = 0
+	// LOG asks for the PG info and the whole PG log.
+	PGQuery_LOG PGQuery_Kind = 1
 )
 
 // Enum value maps for PGQuery_Kind.
 var (
 	PGQuery_Kind_name = map[int32]string{
 		0: "INFO",
+		1: "LOG",
 	}
 	PGQuery_Kind_value = map[string]int32{
 		"INFO": 0,
+		"LOG":  1,
 	}
 )
 
@@ -2805,6 +2809,7 @@ type PeeringMessage struct {
 	//	*PeeringMessage_Query
 	//	*PeeringMessage_Notify
 	//	*PeeringMessage_Activate
+	//	*PeeringMessage_Log
 	Msg           isPeeringMessage_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2916,6 +2921,15 @@ func (x *PeeringMessage) GetActivate() *PGActivate {
 	return nil
 }
 
+func (x *PeeringMessage) GetLog() *PGLog {
+	if x != nil {
+		if x, ok := x.Msg.(*PeeringMessage_Log); ok {
+			return x.Log
+		}
+	}
+	return nil
+}
+
 type isPeeringMessage_Msg interface {
 	isPeeringMessage_Msg()
 }
@@ -2937,11 +2951,18 @@ type PeeringMessage_Activate struct {
 	Activate *PGActivate `protobuf:"bytes,12,opt,name=activate,proto3,oneof"`
 }
 
+type PeeringMessage_Log struct {
+	// log answers a LOG query with the sender's info and whole PG log.
+	Log *PGLog `protobuf:"bytes,13,opt,name=log,proto3,oneof"`
+}
+
 func (*PeeringMessage_Query) isPeeringMessage_Msg() {}
 
 func (*PeeringMessage_Notify) isPeeringMessage_Msg() {}
 
 func (*PeeringMessage_Activate) isPeeringMessage_Msg() {}
+
+func (*PeeringMessage_Log) isPeeringMessage_Msg() {}
 
 // PGQuery asks for PG metadata.
 type PGQuery struct {
@@ -3081,6 +3102,474 @@ func (x *PGActivate) GetInfo() []byte {
 	return nil
 }
 
+// PGLog carries an OSD's PG info and log.
+type PGLog struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// info is the sender's PG info (encoding of package osd/pg).
+	Info []byte `protobuf:"bytes,1,opt,name=info,proto3" json:"info,omitempty"`
+	// tail is the version up to which the log was trimmed.
+	Tail *Eversion `protobuf:"bytes,2,opt,name=tail,proto3" json:"tail,omitempty"`
+	// entries are the log entries after tail, oldest first (encoding of
+	// package osd/pg).
+	Entries       [][]byte `protobuf:"bytes,3,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PGLog) Reset() {
+	*x = PGLog{}
+	mi := &file_osd_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PGLog) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PGLog) ProtoMessage() {}
+
+func (x *PGLog) ProtoReflect() protoreflect.Message {
+	mi := &file_osd_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PGLog.ProtoReflect.Descriptor instead.
+func (*PGLog) Descriptor() ([]byte, []int) {
+	return file_osd_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *PGLog) GetInfo() []byte {
+	if x != nil {
+		return x.Info
+	}
+	return nil
+}
+
+func (x *PGLog) GetTail() *Eversion {
+	if x != nil {
+		return x.Tail
+	}
+	return nil
+}
+
+func (x *PGLog) GetEntries() [][]byte {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+// PullRequest names one object of a PG to read whole.
+type PullRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Fsid          string                 `protobuf:"bytes,1,opt,name=fsid,proto3" json:"fsid,omitempty"`
+	FromOsd       int32                  `protobuf:"varint,2,opt,name=from_osd,json=fromOsd,proto3" json:"from_osd,omitempty"`
+	Epoch         uint64                 `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Pool          int64                  `protobuf:"varint,4,opt,name=pool,proto3" json:"pool,omitempty"`
+	PgSeed        uint32                 `protobuf:"varint,5,opt,name=pg_seed,json=pgSeed,proto3" json:"pg_seed,omitempty"`
+	Object        *ObjectLocator         `protobuf:"bytes,6,opt,name=object,proto3" json:"object,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PullRequest) Reset() {
+	*x = PullRequest{}
+	mi := &file_osd_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PullRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PullRequest) ProtoMessage() {}
+
+func (x *PullRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_osd_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PullRequest.ProtoReflect.Descriptor instead.
+func (*PullRequest) Descriptor() ([]byte, []int) {
+	return file_osd_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *PullRequest) GetFsid() string {
+	if x != nil {
+		return x.Fsid
+	}
+	return ""
+}
+
+func (x *PullRequest) GetFromOsd() int32 {
+	if x != nil {
+		return x.FromOsd
+	}
+	return 0
+}
+
+func (x *PullRequest) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *PullRequest) GetPool() int64 {
+	if x != nil {
+		return x.Pool
+	}
+	return 0
+}
+
+func (x *PullRequest) GetPgSeed() uint32 {
+	if x != nil {
+		return x.PgSeed
+	}
+	return 0
+}
+
+func (x *PullRequest) GetObject() *ObjectLocator {
+	if x != nil {
+		return x.Object
+	}
+	return nil
+}
+
+// ObjectState is the whole committed state of one object.
+type ObjectState struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// result is RESULT_OK (also for an absent object: exists is false),
+	// RESULT_IO_ERROR (corrupt copy), or a refusal.
+	Result        Result         `protobuf:"varint,1,opt,name=result,proto3,enum=gorados.osd.Result" json:"result,omitempty"`
+	Message       string         `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	Object        *ObjectLocator `protobuf:"bytes,3,opt,name=object,proto3" json:"object,omitempty"`
+	Exists        bool           `protobuf:"varint,4,opt,name=exists,proto3" json:"exists,omitempty"`
+	Data          []byte         `protobuf:"bytes,5,opt,name=data,proto3" json:"data,omitempty"`
+	Xattrs        []*Xattr       `protobuf:"bytes,6,rep,name=xattrs,proto3" json:"xattrs,omitempty"`
+	Omap          []*OmapEntry   `protobuf:"bytes,7,rep,name=omap,proto3" json:"omap,omitempty"`
+	OmapHeader    []byte         `protobuf:"bytes,8,opt,name=omap_header,json=omapHeader,proto3" json:"omap_header,omitempty"`
+	Version       *Eversion      `protobuf:"bytes,9,opt,name=version,proto3" json:"version,omitempty"`
+	UserVersion   uint64         `protobuf:"varint,10,opt,name=user_version,json=userVersion,proto3" json:"user_version,omitempty"`
+	MtimeUnixNano int64          `protobuf:"varint,11,opt,name=mtime_unix_nano,json=mtimeUnixNano,proto3" json:"mtime_unix_nano,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ObjectState) Reset() {
+	*x = ObjectState{}
+	mi := &file_osd_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ObjectState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ObjectState) ProtoMessage() {}
+
+func (x *ObjectState) ProtoReflect() protoreflect.Message {
+	mi := &file_osd_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ObjectState.ProtoReflect.Descriptor instead.
+func (*ObjectState) Descriptor() ([]byte, []int) {
+	return file_osd_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *ObjectState) GetResult() Result {
+	if x != nil {
+		return x.Result
+	}
+	return Result_RESULT_OK
+}
+
+func (x *ObjectState) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *ObjectState) GetObject() *ObjectLocator {
+	if x != nil {
+		return x.Object
+	}
+	return nil
+}
+
+func (x *ObjectState) GetExists() bool {
+	if x != nil {
+		return x.Exists
+	}
+	return false
+}
+
+func (x *ObjectState) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *ObjectState) GetXattrs() []*Xattr {
+	if x != nil {
+		return x.Xattrs
+	}
+	return nil
+}
+
+func (x *ObjectState) GetOmap() []*OmapEntry {
+	if x != nil {
+		return x.Omap
+	}
+	return nil
+}
+
+func (x *ObjectState) GetOmapHeader() []byte {
+	if x != nil {
+		return x.OmapHeader
+	}
+	return nil
+}
+
+func (x *ObjectState) GetVersion() *Eversion {
+	if x != nil {
+		return x.Version
+	}
+	return nil
+}
+
+func (x *ObjectState) GetUserVersion() uint64 {
+	if x != nil {
+		return x.UserVersion
+	}
+	return 0
+}
+
+func (x *ObjectState) GetMtimeUnixNano() int64 {
+	if x != nil {
+		return x.MtimeUnixNano
+	}
+	return 0
+}
+
+// RecoverRequest is one step of a replica's recovery sync plan. Objects
+// replace the replica's copies (or remove them when exists is false). The
+// final step also rewinds the log to rewind_to and appends entries.
+type RecoverRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Fsid    string                 `protobuf:"bytes,1,opt,name=fsid,proto3" json:"fsid,omitempty"`
+	FromOsd int32                  `protobuf:"varint,2,opt,name=from_osd,json=fromOsd,proto3" json:"from_osd,omitempty"`
+	Epoch   uint64                 `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Pool    int64                  `protobuf:"varint,4,opt,name=pool,proto3" json:"pool,omitempty"`
+	PgSeed  uint32                 `protobuf:"varint,5,opt,name=pg_seed,json=pgSeed,proto3" json:"pg_seed,omitempty"`
+	// round is the primary's same_interval_since; a replica in another
+	// interval refuses the step.
+	Round    uint64         `protobuf:"varint,6,opt,name=round,proto3" json:"round,omitempty"`
+	Objects  []*ObjectState `protobuf:"bytes,7,rep,name=objects,proto3" json:"objects,omitempty"`
+	Final    bool           `protobuf:"varint,8,opt,name=final,proto3" json:"final,omitempty"`
+	RewindTo *Eversion      `protobuf:"bytes,9,opt,name=rewind_to,json=rewindTo,proto3" json:"rewind_to,omitempty"`
+	// entries are PG log entries (encoding of package osd/pg).
+	Entries       [][]byte `protobuf:"bytes,10,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecoverRequest) Reset() {
+	*x = RecoverRequest{}
+	mi := &file_osd_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecoverRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecoverRequest) ProtoMessage() {}
+
+func (x *RecoverRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_osd_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecoverRequest.ProtoReflect.Descriptor instead.
+func (*RecoverRequest) Descriptor() ([]byte, []int) {
+	return file_osd_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *RecoverRequest) GetFsid() string {
+	if x != nil {
+		return x.Fsid
+	}
+	return ""
+}
+
+func (x *RecoverRequest) GetFromOsd() int32 {
+	if x != nil {
+		return x.FromOsd
+	}
+	return 0
+}
+
+func (x *RecoverRequest) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *RecoverRequest) GetPool() int64 {
+	if x != nil {
+		return x.Pool
+	}
+	return 0
+}
+
+func (x *RecoverRequest) GetPgSeed() uint32 {
+	if x != nil {
+		return x.PgSeed
+	}
+	return 0
+}
+
+func (x *RecoverRequest) GetRound() uint64 {
+	if x != nil {
+		return x.Round
+	}
+	return 0
+}
+
+func (x *RecoverRequest) GetObjects() []*ObjectState {
+	if x != nil {
+		return x.Objects
+	}
+	return nil
+}
+
+func (x *RecoverRequest) GetFinal() bool {
+	if x != nil {
+		return x.Final
+	}
+	return false
+}
+
+func (x *RecoverRequest) GetRewindTo() *Eversion {
+	if x != nil {
+		return x.RewindTo
+	}
+	return nil
+}
+
+func (x *RecoverRequest) GetEntries() [][]byte {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+// RecoverReply answers a RecoverRequest after the replica committed it.
+type RecoverReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Result        Result                 `protobuf:"varint,1,opt,name=result,proto3,enum=gorados.osd.Result" json:"result,omitempty"`
+	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	OsdEpoch      uint64                 `protobuf:"varint,3,opt,name=osd_epoch,json=osdEpoch,proto3" json:"osd_epoch,omitempty"`
+	LastUpdate    *Eversion              `protobuf:"bytes,4,opt,name=last_update,json=lastUpdate,proto3" json:"last_update,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecoverReply) Reset() {
+	*x = RecoverReply{}
+	mi := &file_osd_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecoverReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecoverReply) ProtoMessage() {}
+
+func (x *RecoverReply) ProtoReflect() protoreflect.Message {
+	mi := &file_osd_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecoverReply.ProtoReflect.Descriptor instead.
+func (*RecoverReply) Descriptor() ([]byte, []int) {
+	return file_osd_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *RecoverReply) GetResult() Result {
+	if x != nil {
+		return x.Result
+	}
+	return Result_RESULT_OK
+}
+
+func (x *RecoverReply) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *RecoverReply) GetOsdEpoch() uint64 {
+	if x != nil {
+		return x.OsdEpoch
+	}
+	return 0
+}
+
+func (x *RecoverReply) GetLastUpdate() *Eversion {
+	if x != nil {
+		return x.LastUpdate
+	}
+	return nil
+}
+
 // PeeringAck tells the sender whether the message was accepted.
 type PeeringAck struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -3093,7 +3582,7 @@ type PeeringAck struct {
 
 func (x *PeeringAck) Reset() {
 	*x = PeeringAck{}
-	mi := &file_osd_proto_msgTypes[40]
+	mi := &file_osd_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3105,7 +3594,7 @@ func (x *PeeringAck) String() string {
 func (*PeeringAck) ProtoMessage() {}
 
 func (x *PeeringAck) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[40]
+	mi := &file_osd_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3118,7 +3607,7 @@ func (x *PeeringAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeeringAck.ProtoReflect.Descriptor instead.
 func (*PeeringAck) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{40}
+	return file_osd_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *PeeringAck) GetResult() Result {
@@ -3319,7 +3808,7 @@ const file_osd_proto_rawDesc = "" +
 	" \x01(\v2\x1c.gorados.osd.OmapSetHeaderOpH\x00R\romapSetHeader\x12&\n" +
 	"\x0fmtime_unix_nano\x18\x14 \x01(\x03R\rmtimeUnixNanoB\x04\n" +
 	"\x02op\"\t\n" +
-	"\aTouchTx\"\xc0\x02\n" +
+	"\aTouchTx\"\xe8\x02\n" +
 	"\x0ePeeringMessage\x12\x12\n" +
 	"\x04fsid\x18\x01 \x01(\tR\x04fsid\x12\x19\n" +
 	"\bfrom_osd\x18\x02 \x01(\x05R\afromOsd\x12\x14\n" +
@@ -3331,17 +3820,62 @@ const file_osd_proto_rawDesc = "" +
 	"\x05query\x18\n" +
 	" \x01(\v2\x14.gorados.osd.PGQueryH\x00R\x05query\x12/\n" +
 	"\x06notify\x18\v \x01(\v2\x15.gorados.osd.PGNotifyH\x00R\x06notify\x125\n" +
-	"\bactivate\x18\f \x01(\v2\x17.gorados.osd.PGActivateH\x00R\bactivateB\x05\n" +
-	"\x03msg\"J\n" +
+	"\bactivate\x18\f \x01(\v2\x17.gorados.osd.PGActivateH\x00R\bactivate\x12&\n" +
+	"\x03log\x18\r \x01(\v2\x12.gorados.osd.PGLogH\x00R\x03logB\x05\n" +
+	"\x03msg\"S\n" +
 	"\aPGQuery\x12-\n" +
-	"\x04kind\x18\x01 \x01(\x0e2\x19.gorados.osd.PGQuery.KindR\x04kind\"\x10\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x19.gorados.osd.PGQuery.KindR\x04kind\"\x19\n" +
 	"\x04Kind\x12\b\n" +
-	"\x04INFO\x10\x00\"\x1e\n" +
+	"\x04INFO\x10\x00\x12\a\n" +
+	"\x03LOG\x10\x01\"\x1e\n" +
 	"\bPGNotify\x12\x12\n" +
 	"\x04info\x18\x01 \x01(\fR\x04info\" \n" +
 	"\n" +
 	"PGActivate\x12\x12\n" +
-	"\x04info\x18\x01 \x01(\fR\x04info\"p\n" +
+	"\x04info\x18\x01 \x01(\fR\x04info\"`\n" +
+	"\x05PGLog\x12\x12\n" +
+	"\x04info\x18\x01 \x01(\fR\x04info\x12)\n" +
+	"\x04tail\x18\x02 \x01(\v2\x15.gorados.osd.EversionR\x04tail\x12\x18\n" +
+	"\aentries\x18\x03 \x03(\fR\aentries\"\xb3\x01\n" +
+	"\vPullRequest\x12\x12\n" +
+	"\x04fsid\x18\x01 \x01(\tR\x04fsid\x12\x19\n" +
+	"\bfrom_osd\x18\x02 \x01(\x05R\afromOsd\x12\x14\n" +
+	"\x05epoch\x18\x03 \x01(\x04R\x05epoch\x12\x12\n" +
+	"\x04pool\x18\x04 \x01(\x03R\x04pool\x12\x17\n" +
+	"\apg_seed\x18\x05 \x01(\rR\x06pgSeed\x122\n" +
+	"\x06object\x18\x06 \x01(\v2\x1a.gorados.osd.ObjectLocatorR\x06object\"\xa9\x03\n" +
+	"\vObjectState\x12+\n" +
+	"\x06result\x18\x01 \x01(\x0e2\x13.gorados.osd.ResultR\x06result\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x122\n" +
+	"\x06object\x18\x03 \x01(\v2\x1a.gorados.osd.ObjectLocatorR\x06object\x12\x16\n" +
+	"\x06exists\x18\x04 \x01(\bR\x06exists\x12\x12\n" +
+	"\x04data\x18\x05 \x01(\fR\x04data\x12*\n" +
+	"\x06xattrs\x18\x06 \x03(\v2\x12.gorados.osd.XattrR\x06xattrs\x12*\n" +
+	"\x04omap\x18\a \x03(\v2\x16.gorados.osd.OmapEntryR\x04omap\x12\x1f\n" +
+	"\vomap_header\x18\b \x01(\fR\n" +
+	"omapHeader\x12/\n" +
+	"\aversion\x18\t \x01(\v2\x15.gorados.osd.EversionR\aversion\x12!\n" +
+	"\fuser_version\x18\n" +
+	" \x01(\x04R\vuserVersion\x12&\n" +
+	"\x0fmtime_unix_nano\x18\v \x01(\x03R\rmtimeUnixNano\"\xb0\x02\n" +
+	"\x0eRecoverRequest\x12\x12\n" +
+	"\x04fsid\x18\x01 \x01(\tR\x04fsid\x12\x19\n" +
+	"\bfrom_osd\x18\x02 \x01(\x05R\afromOsd\x12\x14\n" +
+	"\x05epoch\x18\x03 \x01(\x04R\x05epoch\x12\x12\n" +
+	"\x04pool\x18\x04 \x01(\x03R\x04pool\x12\x17\n" +
+	"\apg_seed\x18\x05 \x01(\rR\x06pgSeed\x12\x14\n" +
+	"\x05round\x18\x06 \x01(\x04R\x05round\x122\n" +
+	"\aobjects\x18\a \x03(\v2\x18.gorados.osd.ObjectStateR\aobjects\x12\x14\n" +
+	"\x05final\x18\b \x01(\bR\x05final\x122\n" +
+	"\trewind_to\x18\t \x01(\v2\x15.gorados.osd.EversionR\brewindTo\x12\x18\n" +
+	"\aentries\x18\n" +
+	" \x03(\fR\aentries\"\xaa\x01\n" +
+	"\fRecoverReply\x12+\n" +
+	"\x06result\x18\x01 \x01(\x0e2\x13.gorados.osd.ResultR\x06result\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1b\n" +
+	"\tosd_epoch\x18\x03 \x01(\x04R\bosdEpoch\x126\n" +
+	"\vlast_update\x18\x04 \x01(\v2\x15.gorados.osd.EversionR\n" +
+	"lastUpdate\"p\n" +
 	"\n" +
 	"PeeringAck\x12+\n" +
 	"\x06result\x18\x01 \x01(\x0e2\x13.gorados.osd.ResultR\x06result\x12\x18\n" +
@@ -3364,11 +3898,13 @@ const file_osd_proto_rawDesc = "" +
 	"\x13RESULT_NOT_EXECUTED\x10\f2\x97\x01\n" +
 	"\rObjectService\x127\n" +
 	"\aExecute\x12\x16.gorados.osd.OpRequest\x1a\x14.gorados.osd.OpReply\x12M\n" +
-	"\vListObjects\x12\x1f.gorados.osd.ListObjectsRequest\x1a\x1d.gorados.osd.ListObjectsReply2\x8a\x01\n" +
+	"\vListObjects\x12\x1f.gorados.osd.ListObjectsRequest\x1a\x1d.gorados.osd.ListObjectsReply2\x89\x02\n" +
 	"\n" +
 	"OSDCluster\x12;\n" +
 	"\x05RepOp\x12\x19.gorados.osd.RepOpRequest\x1a\x17.gorados.osd.RepOpReply\x12?\n" +
-	"\aPeering\x12\x1b.gorados.osd.PeeringMessage\x1a\x17.gorados.osd.PeeringAckB%Z#github.com/gorados/gorados/proto/pbb\x06proto3"
+	"\aPeering\x12\x1b.gorados.osd.PeeringMessage\x1a\x17.gorados.osd.PeeringAck\x12:\n" +
+	"\x04Pull\x12\x18.gorados.osd.PullRequest\x1a\x18.gorados.osd.ObjectState\x12A\n" +
+	"\aRecover\x12\x1b.gorados.osd.RecoverRequest\x1a\x19.gorados.osd.RecoverReplyB%Z#github.com/gorados/gorados/proto/pbb\x06proto3"
 
 var (
 	file_osd_proto_rawDescOnce sync.Once
@@ -3383,7 +3919,7 @@ func file_osd_proto_rawDescGZIP() []byte {
 }
 
 var file_osd_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_osd_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_osd_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_osd_proto_goTypes = []any{
 	(Result)(0),                 // 0: gorados.osd.Result
 	(PGQuery_Kind)(0),           // 1: gorados.osd.PGQuery.Kind
@@ -3427,7 +3963,12 @@ var file_osd_proto_goTypes = []any{
 	(*PGQuery)(nil),             // 39: gorados.osd.PGQuery
 	(*PGNotify)(nil),            // 40: gorados.osd.PGNotify
 	(*PGActivate)(nil),          // 41: gorados.osd.PGActivate
-	(*PeeringAck)(nil),          // 42: gorados.osd.PeeringAck
+	(*PGLog)(nil),               // 42: gorados.osd.PGLog
+	(*PullRequest)(nil),         // 43: gorados.osd.PullRequest
+	(*ObjectState)(nil),         // 44: gorados.osd.ObjectState
+	(*RecoverRequest)(nil),      // 45: gorados.osd.RecoverRequest
+	(*RecoverReply)(nil),        // 46: gorados.osd.RecoverReply
+	(*PeeringAck)(nil),          // 47: gorados.osd.PeeringAck
 }
 var file_osd_proto_depIdxs = []int32{
 	2,  // 0: gorados.osd.OpRequest.reqid:type_name -> gorados.osd.ReqID
@@ -3481,21 +4022,37 @@ var file_osd_proto_depIdxs = []int32{
 	39, // 48: gorados.osd.PeeringMessage.query:type_name -> gorados.osd.PGQuery
 	40, // 49: gorados.osd.PeeringMessage.notify:type_name -> gorados.osd.PGNotify
 	41, // 50: gorados.osd.PeeringMessage.activate:type_name -> gorados.osd.PGActivate
-	1,  // 51: gorados.osd.PGQuery.kind:type_name -> gorados.osd.PGQuery.Kind
-	0,  // 52: gorados.osd.PeeringAck.result:type_name -> gorados.osd.Result
-	5,  // 53: gorados.osd.ObjectService.Execute:input_type -> gorados.osd.OpRequest
-	31, // 54: gorados.osd.ObjectService.ListObjects:input_type -> gorados.osd.ListObjectsRequest
-	33, // 55: gorados.osd.OSDCluster.RepOp:input_type -> gorados.osd.RepOpRequest
-	38, // 56: gorados.osd.OSDCluster.Peering:input_type -> gorados.osd.PeeringMessage
-	30, // 57: gorados.osd.ObjectService.Execute:output_type -> gorados.osd.OpReply
-	32, // 58: gorados.osd.ObjectService.ListObjects:output_type -> gorados.osd.ListObjectsReply
-	34, // 59: gorados.osd.OSDCluster.RepOp:output_type -> gorados.osd.RepOpReply
-	42, // 60: gorados.osd.OSDCluster.Peering:output_type -> gorados.osd.PeeringAck
-	57, // [57:61] is the sub-list for method output_type
-	53, // [53:57] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	42, // 51: gorados.osd.PeeringMessage.log:type_name -> gorados.osd.PGLog
+	1,  // 52: gorados.osd.PGQuery.kind:type_name -> gorados.osd.PGQuery.Kind
+	4,  // 53: gorados.osd.PGLog.tail:type_name -> gorados.osd.Eversion
+	3,  // 54: gorados.osd.PullRequest.object:type_name -> gorados.osd.ObjectLocator
+	0,  // 55: gorados.osd.ObjectState.result:type_name -> gorados.osd.Result
+	3,  // 56: gorados.osd.ObjectState.object:type_name -> gorados.osd.ObjectLocator
+	28, // 57: gorados.osd.ObjectState.xattrs:type_name -> gorados.osd.Xattr
+	15, // 58: gorados.osd.ObjectState.omap:type_name -> gorados.osd.OmapEntry
+	4,  // 59: gorados.osd.ObjectState.version:type_name -> gorados.osd.Eversion
+	44, // 60: gorados.osd.RecoverRequest.objects:type_name -> gorados.osd.ObjectState
+	4,  // 61: gorados.osd.RecoverRequest.rewind_to:type_name -> gorados.osd.Eversion
+	0,  // 62: gorados.osd.RecoverReply.result:type_name -> gorados.osd.Result
+	4,  // 63: gorados.osd.RecoverReply.last_update:type_name -> gorados.osd.Eversion
+	0,  // 64: gorados.osd.PeeringAck.result:type_name -> gorados.osd.Result
+	5,  // 65: gorados.osd.ObjectService.Execute:input_type -> gorados.osd.OpRequest
+	31, // 66: gorados.osd.ObjectService.ListObjects:input_type -> gorados.osd.ListObjectsRequest
+	33, // 67: gorados.osd.OSDCluster.RepOp:input_type -> gorados.osd.RepOpRequest
+	38, // 68: gorados.osd.OSDCluster.Peering:input_type -> gorados.osd.PeeringMessage
+	43, // 69: gorados.osd.OSDCluster.Pull:input_type -> gorados.osd.PullRequest
+	45, // 70: gorados.osd.OSDCluster.Recover:input_type -> gorados.osd.RecoverRequest
+	30, // 71: gorados.osd.ObjectService.Execute:output_type -> gorados.osd.OpReply
+	32, // 72: gorados.osd.ObjectService.ListObjects:output_type -> gorados.osd.ListObjectsReply
+	34, // 73: gorados.osd.OSDCluster.RepOp:output_type -> gorados.osd.RepOpReply
+	47, // 74: gorados.osd.OSDCluster.Peering:output_type -> gorados.osd.PeeringAck
+	44, // 75: gorados.osd.OSDCluster.Pull:output_type -> gorados.osd.ObjectState
+	46, // 76: gorados.osd.OSDCluster.Recover:output_type -> gorados.osd.RecoverReply
+	71, // [71:77] is the sub-list for method output_type
+	65, // [65:71] is the sub-list for method input_type
+	65, // [65:65] is the sub-list for extension type_name
+	65, // [65:65] is the sub-list for extension extendee
+	0,  // [0:65] is the sub-list for field type_name
 }
 
 func init() { file_osd_proto_init() }
@@ -3541,6 +4098,7 @@ func file_osd_proto_init() {
 		(*PeeringMessage_Query)(nil),
 		(*PeeringMessage_Notify)(nil),
 		(*PeeringMessage_Activate)(nil),
+		(*PeeringMessage_Log)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -3548,7 +4106,7 @@ func file_osd_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_osd_proto_rawDesc), len(file_osd_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   41,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

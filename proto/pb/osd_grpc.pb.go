@@ -192,6 +192,8 @@ var ObjectService_ServiceDesc = grpc.ServiceDesc{
 const (
 	OSDCluster_RepOp_FullMethodName   = "/gorados.osd.OSDCluster/RepOp"
 	OSDCluster_Peering_FullMethodName = "/gorados.osd.OSDCluster/Peering"
+	OSDCluster_Pull_FullMethodName    = "/gorados.osd.OSDCluster/Pull"
+	OSDCluster_Recover_FullMethodName = "/gorados.osd.OSDCluster/Recover"
 )
 
 // OSDClusterClient is the client API for OSDCluster service.
@@ -209,6 +211,14 @@ type OSDClusterClient interface {
 	// another Peering call in the other direction. The reply only says
 	// whether the message was accepted for processing.
 	Peering(ctx context.Context, in *PeeringMessage, opts ...grpc.CallOption) (*PeeringAck, error)
+	// Pull returns the whole committed state of one object of a PG (data,
+	// xattrs, omap, version), for a primary that recovers from the
+	// authoritative member.
+	Pull(ctx context.Context, in *PullRequest, opts ...grpc.CallOption) (*ObjectState, error)
+	// Recover applies one step of a recovery sync plan on a replica: object
+	// copies, and in the final step the log changes (rewind of divergent
+	// entries, missing entries). It replies after the commit.
+	Recover(ctx context.Context, in *RecoverRequest, opts ...grpc.CallOption) (*RecoverReply, error)
 }
 
 type oSDClusterClient struct {
@@ -239,6 +249,26 @@ func (c *oSDClusterClient) Peering(ctx context.Context, in *PeeringMessage, opts
 	return out, nil
 }
 
+func (c *oSDClusterClient) Pull(ctx context.Context, in *PullRequest, opts ...grpc.CallOption) (*ObjectState, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ObjectState)
+	err := c.cc.Invoke(ctx, OSDCluster_Pull_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *oSDClusterClient) Recover(ctx context.Context, in *RecoverRequest, opts ...grpc.CallOption) (*RecoverReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecoverReply)
+	err := c.cc.Invoke(ctx, OSDCluster_Recover_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OSDClusterServer is the server API for OSDCluster service.
 // All implementations must embed UnimplementedOSDClusterServer
 // for forward compatibility.
@@ -254,6 +284,14 @@ type OSDClusterServer interface {
 	// another Peering call in the other direction. The reply only says
 	// whether the message was accepted for processing.
 	Peering(context.Context, *PeeringMessage) (*PeeringAck, error)
+	// Pull returns the whole committed state of one object of a PG (data,
+	// xattrs, omap, version), for a primary that recovers from the
+	// authoritative member.
+	Pull(context.Context, *PullRequest) (*ObjectState, error)
+	// Recover applies one step of a recovery sync plan on a replica: object
+	// copies, and in the final step the log changes (rewind of divergent
+	// entries, missing entries). It replies after the commit.
+	Recover(context.Context, *RecoverRequest) (*RecoverReply, error)
 	mustEmbedUnimplementedOSDClusterServer()
 }
 
@@ -269,6 +307,12 @@ func (UnimplementedOSDClusterServer) RepOp(context.Context, *RepOpRequest) (*Rep
 }
 func (UnimplementedOSDClusterServer) Peering(context.Context, *PeeringMessage) (*PeeringAck, error) {
 	return nil, status.Error(codes.Unimplemented, "method Peering not implemented")
+}
+func (UnimplementedOSDClusterServer) Pull(context.Context, *PullRequest) (*ObjectState, error) {
+	return nil, status.Error(codes.Unimplemented, "method Pull not implemented")
+}
+func (UnimplementedOSDClusterServer) Recover(context.Context, *RecoverRequest) (*RecoverReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method Recover not implemented")
 }
 func (UnimplementedOSDClusterServer) mustEmbedUnimplementedOSDClusterServer() {}
 func (UnimplementedOSDClusterServer) testEmbeddedByValue()                    {}
@@ -327,6 +371,42 @@ func _OSDCluster_Peering_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OSDCluster_Pull_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PullRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OSDClusterServer).Pull(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OSDCluster_Pull_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OSDClusterServer).Pull(ctx, req.(*PullRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OSDCluster_Recover_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecoverRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OSDClusterServer).Recover(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OSDCluster_Recover_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OSDClusterServer).Recover(ctx, req.(*RecoverRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // OSDCluster_ServiceDesc is the grpc.ServiceDesc for OSDCluster service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -341,6 +421,14 @@ var OSDCluster_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Peering",
 			Handler:    _OSDCluster_Peering_Handler,
+		},
+		{
+			MethodName: "Pull",
+			Handler:    _OSDCluster_Pull_Handler,
+		},
+		{
+			MethodName: "Recover",
+			Handler:    _OSDCluster_Recover_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
