@@ -16,8 +16,8 @@ func appendOp(data []byte) *pb.SubOp {
 	return &pb.SubOp{Op: &pb.SubOp_Append{Append: &pb.AppendOp{Data: data}}}
 }
 func removeOp() *pb.SubOp { return &pb.SubOp{Op: &pb.SubOp_Remove{Remove: &pb.RemoveOp{}}} }
-func readOp() *pb.SubOp { return &pb.SubOp{Op: &pb.SubOp_Read{Read: &pb.ReadOp{}}} }
-func statOp() *pb.SubOp { return &pb.SubOp{Op: &pb.SubOp_Stat{Stat: &pb.StatOp{}}} }
+func readOp() *pb.SubOp   { return &pb.SubOp{Op: &pb.SubOp_Read{Read: &pb.ReadOp{}}} }
+func statOp() *pb.SubOp   { return &pb.SubOp{Op: &pb.SubOp_Stat{Stat: &pb.StatOp{}}} }
 func createOp(excl bool) *pb.SubOp {
 	return &pb.SubOp{Op: &pb.SubOp_Create{Create: &pb.CreateOp{Exclusive: excl}}}
 }
