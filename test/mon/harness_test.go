@@ -55,14 +55,14 @@ type monProc struct {
 }
 
 type monCluster struct {
-	t       *testing.T
+	t       testing.TB
 	members string
 	procs   []*monProc
 	extra   []string // flags for the first start
 }
 
 // freeAddrs returns n loopback addresses whose ports were free a moment ago.
-func freeAddrs(t *testing.T, n int) []string {
+func freeAddrs(t testing.TB, n int) []string {
 	t.Helper()
 	var out []string
 	var ls []net.Listener
@@ -80,7 +80,7 @@ func freeAddrs(t *testing.T, n int) []string {
 	return out
 }
 
-func newMonCluster(t *testing.T, n int, extra ...string) *monCluster {
+func newMonCluster(t testing.TB, n int, extra ...string) *monCluster {
 	t.Helper()
 	addrs := freeAddrs(t, n)
 	c := &monCluster{t: t, extra: extra}
