@@ -394,3 +394,37 @@ func normChooseArgs(m *Map) string {
 	}
 	return sb.String()
 }
+
+// BenchmarkDecode decodes the binary of the deploy example (240 devices).
+func BenchmarkDecode(b *testing.B) {
+	src, err := os.ReadFile("../deploy/examples/crushmap.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := Compile(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := m.Encode()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Decode(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEncode encodes the deploy example (240 devices).
+func BenchmarkEncode(b *testing.B) {
+	src, err := os.ReadFile("../deploy/examples/crushmap.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := Compile(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		m.Encode()
+	}
+}

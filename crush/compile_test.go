@@ -155,3 +155,18 @@ func TestLoadDetectsFormat(t *testing.T) {
 		t.Fatalf("empty input is an empty text map, as in crushtool: %v", err)
 	}
 }
+
+// BenchmarkCompile compiles the deploy example (4 racks x 5 hosts x 12
+// OSDs, 240 devices).
+func BenchmarkCompile(b *testing.B) {
+	src, err := os.ReadFile("../deploy/examples/crushmap.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		if _, err := Compile(src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
