@@ -107,9 +107,12 @@ func (b *Bucket) treeChoose(x uint32, r int) int32 {
 	if j := m >> 1; j < len(b.Items) {
 		return b.Items[j]
 	}
-	// Only a malformed decoded tree gets here; Ceph would read past its
-	// items, we return the first one instead.
-	return b.Items[0]
+	// Only a tree whose total weight is 0 gets here (a non-zero node never
+	// leads to a zero-weight child): every step goes right, to the last
+	// leaf, which lies past the items unless their count is a power of two.
+	// Ceph reads past its items array there and, as observed with crushtool
+	// on all-zero trees of 3, 5, 6, 7 and 9 items, finds 0; so do we.
+	return 0
 }
 
 // strawChoose draws hash * straw for every item and keeps the first

@@ -283,3 +283,20 @@ func TestStraw2QuotientExact(t *testing.T) {
 		}
 	}
 }
+
+// TestTreeAllZeroWeights pins Ceph's behaviour on a tree bucket whose
+// weights are all 0: the descent ends past the items and yields item 0
+// (what crushtool reads there), unless the count is a power of two.
+func TestTreeAllZeroWeights(t *testing.T) {
+	for n, want := range map[int]int32{3: 0, 4: 13, 5: 0, 8: 17} {
+		b, err := NewBucket(-1, 1, AlgTree, 0, seqItems(10, n), make([]uint32, n), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for x := range uint32(20) {
+			if got := b.treeChoose(x, 0); got != want {
+				t.Fatalf("n=%d x=%d: %d, want %d", n, x, got, want)
+			}
+		}
+	}
+}
