@@ -58,7 +58,8 @@ func (b *Bucket) itemsOrNone() []int32 {
 
 // losslessText reports whether decompiling m loses nothing besides weights:
 // crushtool's text cannot carry a nameless type 0 (printed as osd), negative
-// type or device ids (from wrapped numbers), a rule whose ruleset differs
+// type, device or choose_args set ids (from wrapped numbers; only -1 comes
+// back), a rule whose ruleset differs
 // from its id, or the class pins and classes of a map whose shadow building
 // stopped early.
 func losslessText(m *Map) bool {
@@ -73,6 +74,11 @@ func losslessText(m *Map) bool {
 	for id := range m.Names {
 		if id < 0 && m.Bucket(id) == nil {
 			return false // a device with a wrapped negative id is not printed
+		}
+	}
+	for id := range m.ChooseArgs {
+		if id < DefaultChooseArgs {
+			return false // printed unsigned, which reads back as -1
 		}
 	}
 	used := map[int32]bool{}
