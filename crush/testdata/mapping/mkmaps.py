@@ -142,6 +142,14 @@ def trees_map():
             osd += 1
         text += bucket("host", f"tree{n}", -1 - n, "tree", items)
         roots.append(f"tree{n}")
+    # An all-zero tree: the descent ends past the items (crushtool yields 0).
+    items = []
+    for j in range(5):
+        devs.append(f"device {osd} osd.{osd}\n")
+        items.append((f"osd.{osd}", "0"))
+        osd += 1
+    text += bucket("host", "treezero", -15, "tree", items)
+    roots.append("treezero")
     straw_sets = [["0", "1", "1", "2", "0", "3"], ["1", "1", "1", "1"], ["0.5", "0.5", "2", "2", "2", "7"]]
     for k, ws in enumerate(straw_sets):
         items = []
