@@ -43,6 +43,10 @@ type cmdReply struct {
 type batcher struct {
 	mon *Monitor
 	in  chan *request
+	// readyTerm is the raft term in which this leader has applied every
+	// entry committed by earlier leaders; batches wait for it so they are
+	// built on the newest map instead of losing a race on apply.
+	readyTerm uint64
 }
 
 // submit queues a command and waits for its reply.
@@ -101,8 +105,27 @@ type executed struct {
 	reply *pb.MonCommandReply
 }
 
+// catchUp makes sure a new leader has applied its predecessors' entries.
+func (b *batcher) catchUp() error {
+	term := b.mon.node.term.Load()
+	if term == b.readyTerm {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), proposalDeadline)
+	defer cancel()
+	if err := b.mon.node.readBarrier(ctx); err != nil {
+		return err
+	}
+	b.readyTerm = term
+	return nil
+}
+
 // commit executes a batch and proposes its incremental.
 func (b *batcher) commit(batch []*request) {
+	if err := b.catchUp(); err != nil {
+		failAll(batch, err)
+		return
+	}
 	base, _ := b.mon.sm.current()
 	if base == nil {
 		failAll(batch, fmt.Errorf("%w: the cluster is still being created", ErrNoQuorum))

@@ -19,6 +19,8 @@ import (
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/gorados/gorados/internal/failpoint"
 )
 
 // applier is the replicated state machine driven by the node.
@@ -64,6 +66,16 @@ func (c *nodeConfig) setDefaults() {
 		c.SnapshotKeep = 200
 	}
 }
+
+// Failpoints at the monitor's durability boundaries (see package
+// internal/failpoint): around the raft save of each Ready, and around the
+// transaction that applies a new epoch.
+const (
+	fpBeforeRaftSave  = "monBeforeRaftSave"
+	fpAfterRaftSave   = "monAfterRaftSave"
+	fpBeforeApply     = "monBeforeApplyCommit"
+	fpAfterApplyReply = "monAfterApplyBeforeReply"
+)
 
 type applyResult struct {
 	val any
@@ -165,7 +177,13 @@ func (n *raftNode) handleReady(rd raft.Ready) error {
 	if leaderSent {
 		n.send(rd.Messages)
 	}
+	if err := failpoint.Eval(fpBeforeRaftSave); err != nil {
+		return err
+	}
 	if err := n.storage.Save(rd.HardState, rd.Entries, rd.Snapshot); err != nil {
+		return err
+	}
+	if err := failpoint.Eval(fpAfterRaftSave); err != nil {
 		return err
 	}
 	if rd.HardState != nil {

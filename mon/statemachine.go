@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gorados/gorados/cluster"
+	"github.com/gorados/gorados/internal/failpoint"
 	"github.com/gorados/gorados/proto/pb"
 )
 
@@ -159,6 +160,9 @@ func (s *mapState) nextMap(cur *cluster.OSDMap, e *pb.MonLogEntry) (*cluster.OSD
 func (s *mapState) persist(index uint64, next *cluster.OSDMap, nextBytes, incBytes []byte, reqs []*pb.MonRequestRecord) error {
 	oldest := s.oldestInc
 	added := 0
+	if err := failpoint.Eval(fpBeforeApply); err != nil {
+		return err
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		st := tx.Bucket(bucketState)
 		if err := st.Put(keyFullMap, nextBytes); err != nil {
@@ -188,7 +192,7 @@ func (s *mapState) persist(index uint64, next *cluster.OSDMap, nextBytes, incByt
 	close(s.epochCh)
 	s.epochCh = make(chan struct{})
 	s.mu.Unlock()
-	return nil
+	return failpoint.Eval(fpAfterApplyReply)
 }
 
 // putIncremental stores the incremental of epoch and trims the history to

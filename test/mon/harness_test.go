@@ -59,6 +59,7 @@ type monCluster struct {
 	members string
 	procs   []*monProc
 	extra   []string // flags for the first start
+	env     []string // extra environment of the processes (failpoints)
 }
 
 // freeAddrs returns n loopback addresses whose ports were free a moment ago.
@@ -111,6 +112,9 @@ func (c *monCluster) restart(i int) {
 func (c *monCluster) run(p *monProc, args ...string) {
 	c.t.Helper()
 	p.cmd = exec.Command(filepath.Join(binDir, "mon"), args...)
+	if len(c.env) > 0 {
+		p.cmd.Env = append(os.Environ(), c.env...)
+	}
 	p.log = &bytes.Buffer{}
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
@@ -131,6 +135,12 @@ func (c *monCluster) kill(i int) {
 	p := c.procs[i]
 	if p.cmd == nil {
 		return
+	}
+	select {
+	case <-p.exited:
+		p.cmd = nil
+		return
+	default:
 	}
 	_ = p.cmd.Process.Kill()
 	<-p.exited
@@ -171,6 +181,20 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// dead reports whether monitor i's process has exited.
+func (c *monCluster) dead(i int) bool {
+	p := c.procs[i]
+	if p.cmd == nil {
+		return true
+	}
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
 }
 
 func (c *monCluster) addrs() []string {

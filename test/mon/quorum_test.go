@@ -136,6 +136,23 @@ func TestKillLeaderWhileCreatingPools(t *testing.T) {
 		t.Errorf("map has %d pools, %d acknowledged (each create was applied once)", len(final.Pools), len(acked))
 	}
 	checkConsecutive(t, epochs, first.Epoch, final.Epoch)
+
+	// radosctl's view is truthful: every pool listed, all three back in quorum.
+	listed := strings.Fields(c.mustRadosctl("osd", "pool", "ls"))
+	if len(listed) != len(acked) {
+		t.Errorf("radosctl osd pool ls lists %d pools, %d acknowledged", len(listed), len(acked))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out := c.mustRadosctl("status")
+		if strings.Contains(out, "quorum a,b,c") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("restarted monitors did not rejoin the quorum:\n%s", out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 func checkConsecutive(t *testing.T, epochs <-chan cluster.Epoch, from, to cluster.Epoch) {
