@@ -36,6 +36,9 @@ type Config struct {
 	// SnapshotEvery is the number of applied raft entries between
 	// snapshots (default 1000).
 	SnapshotEvery uint64
+	// SnapshotKeep is the number of log entries kept behind a snapshot for
+	// followers that are slightly behind (default 200).
+	SnapshotKeep uint64
 	// TickInterval and ElectionTicks set raft's clock (defaults 50ms, 20).
 	TickInterval  time.Duration
 	ElectionTicks int
@@ -199,7 +202,7 @@ func (m *Monitor) StartOn(lis net.Listener) error {
 	m.tr = tr
 	m.node = newRaftNode(nodeConfig{
 		ID: m.raftID, TickInterval: m.cfg.TickInterval, ElectionTicks: m.cfg.ElectionTicks,
-		SnapshotEvery: m.cfg.SnapshotEvery,
+		SnapshotEvery: m.cfg.SnapshotEvery, SnapshotKeep: m.cfg.SnapshotKeep,
 	}, m.storage, m.sm, m.log)
 	m.node.send = tr.send
 	m.node.onLeader = m.onLeaderChange

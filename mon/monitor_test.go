@@ -3,6 +3,7 @@ package mon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"testing"
@@ -296,4 +297,44 @@ func TestOpenRejectsMismatchedMembers(t *testing.T) {
 		t.Fatalf("restarted as %q", m2.Name())
 	}
 	m2.db.Close()
+}
+
+// TestLaggingMonitorCatchesUpFromSnapshot: while one monitor is down the
+// others compact their logs past its position; on restart it receives a
+// snapshot (the full map), serves the same map, and its own log is bounded.
+func TestLaggingMonitorCatchesUpFromSnapshot(t *testing.T) {
+	tc := startTestCluster(t, 3, func(c *Config) { c.SnapshotEvery, c.SnapshotKeep = 10, 5 })
+	tc.getMap(0)
+	down := (tc.leaderIndex() + 1) % 3
+	tc.stop(down)
+	up := (down + 1) % 3
+	for i := 0; i < 40; i++ {
+		if _, err := tc.command(up, poolCreateReq(fmt.Sprintf("p%d", i), 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := tc.getMap(up)
+	tc.start(down, nil, func(c *Config) { c.SnapshotEvery, c.SnapshotKeep = 10, 5 })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		cur, _ := tc.mons[down].sm.current()
+		if cur != nil && cur.Epoch == want.Epoch {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("restarted monitor stuck at %v, want epoch %d", cur, want.Epoch)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	got := tc.getMap(down)
+	a, _ := got.Marshal()
+	b, _ := want.Marshal()
+	if string(a) != string(b) {
+		t.Fatal("caught-up monitor holds a different map")
+	}
+	for i, m := range tc.mons {
+		if first, _ := m.storage.FirstIndex(); first < 20 {
+			t.Errorf("mon %d log starts at %d: not compacted", i, first)
+		}
+	}
 }
