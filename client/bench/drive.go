@@ -144,17 +144,19 @@ func (r *recorder) line(out io.Writer, sec int) {
 		mib(float64(r.bytes)/elapsed), mib(float64(curBytes)), r.lastLat.Seconds(), avgLat)
 }
 
-// closeSecond accounts the partial last second, so a run shorter than a
-// second still has a bandwidth sample.
+// closeSecond accounts the partial last second of a run shorter than a
+// second, so that it still has a bandwidth sample; in longer runs the
+// tail is left out, as rados bench does, since a fraction of a second
+// extrapolated to a rate would distort the max and min.
 func (r *recorder) closeSecond() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.secBytes) == 0 || r.finished > r.lastOps {
-		frac := time.Since(r.start).Seconds() - float64(len(r.secBytes))
-		if frac > 0.05 {
-			r.secBytes = append(r.secBytes, int64(float64(r.bytes-r.lastBytes)/frac))
-			r.secOps = append(r.secOps, int64(float64(r.finished-r.lastOps)/frac))
-		}
+	if len(r.secBytes) > 0 {
+		return
+	}
+	if frac := time.Since(r.start).Seconds(); frac > 0 {
+		r.secBytes = append(r.secBytes, int64(float64(r.bytes)/frac))
+		r.secOps = append(r.secOps, int64(float64(r.finished)/frac))
 	}
 }
 

@@ -93,6 +93,18 @@ func (c *Cluster) pidOf(d *Daemon) (int, bool) {
 	return pid, true
 }
 
+// Tail returns the last lines of the named daemon's log.
+func (c *Cluster) Tail(name string, lines int) string {
+	d, err := c.Daemon(name)
+	if err != nil {
+		return err.Error()
+	}
+	return c.tail(d, lines)
+}
+
+// LogPath returns the log file of the named daemon.
+func (c *Cluster) LogPath(name string) string { return filepath.Join(c.dir, "log", name+".log") }
+
 // tail returns the last lines of d's log, for error messages.
 func (c *Cluster) tail(d *Daemon, lines int) string {
 	b, err := os.ReadFile(c.logPath(d))
