@@ -39,8 +39,22 @@ func TestThreeMonitorBootstrap(t *testing.T) {
 	if st.FSID != m.FSID.String() || strings.Join(st.Quorum, ",") != "a,b,c" || st.Leader == "" {
 		t.Fatalf("status: %+v", st)
 	}
+	// The live osd map prints the offline form's line with the real epoch
+	// (ceph-facts section 1: 'issue' hashes to 0x651f88da, PG 1.1a of 64).
+	c.mustRadosctl("osd", "pool", "create", "rbd", "64")
+	line := c.mustRadosctl("osd", "map", "rbd", "issue")
+	if want := "osdmap e2 pool 'rbd' (1) object 'issue' -> pg 1.651f88da (1.1a) -> up ([], p-1) acting ([], p-1)\n"; line != want {
+		t.Errorf("osd map: %q, want %q", line, want)
+	}
+	for _, args := range [][]string{{"osd", "dump"}, {"osd", "tree"}, {"osd", "pool", "ls", "detail"}, {"osd", "pool", "get", "rbd", "all"},
+		{"mon", "stat"}, {"health"}, {"osd", "crush", "rule", "ls"}, {"osd", "crush", "rule", "dump"}, {"osd", "map", "rbd", "issue"}} {
+		out := c.mustRadosctl(append(args, "--format", "json")...)
+		if !json.Valid([]byte(out)) {
+			t.Errorf("radosctl %v --format json is not JSON:\n%s", args, out)
+		}
+	}
 	plain := c.mustRadosctl("status")
-	for _, want := range []string{"id:     " + m.FSID.String(), "mon: 3 daemons, quorum a,b,c", "osd: 0 osds: 0 up, 0 in"} {
+	for _, want := range []string{"id:     " + m.FSID.String(), "mon: 3 daemons, quorum a,b,c", "osd: 0 osds: 0 up, 0 in", "pools:   1 pools, 64 pgs"} {
 		if !strings.Contains(plain, want) {
 			t.Errorf("status lacks %q:\n%s", want, plain)
 		}
