@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gorados/gorados/cluster"
 	"github.com/gorados/gorados/crush"
@@ -151,9 +152,21 @@ func (c SetFlag) Name() string {
 	return "osd set"
 }
 
-// Execute applies cmd to m, which the caller owns. On error m may be
-// partly modified and must be discarded.
+// Execute applies cmd to m, which the caller owns, and checks that the
+// result is a valid map. On error m may be partly modified and must be
+// discarded.
 func Execute(m *cluster.OSDMap, cmd Command, lim Limits) (Result, error) {
+	res, err := execute(m, cmd, lim)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := m.Validate(); err != nil {
+		return Result{}, errorf(ErrInvalidArgument, "%s would make an invalid map: %v", cmd.Name(), err)
+	}
+	return res, nil
+}
+
+func execute(m *cluster.OSDMap, cmd Command, lim Limits) (Result, error) {
 	switch c := cmd.(type) {
 	case PoolCreate:
 		return poolCreate(m, c, lim)
@@ -450,6 +463,13 @@ func checkBoot(o *cluster.OSD, c OSDBoot) error {
 	if c.PublicAddr == "" {
 		return errorf(ErrInvalidArgument, "osd.%d boots without a public address", c.ID)
 	}
+	for _, f := range [][2]string{{"public address", c.PublicAddr}, {"cluster address", c.ClusterAddr},
+		{"heartbeat back address", c.HBBackAddr}, {"heartbeat front address", c.HBFront},
+		{"host", c.Host}, {"device class", c.DeviceClass}} {
+		if len(f[1]) > bootFieldMax || !utf8.ValidString(f[1]) || strings.ContainsAny(f[1], " \t\n") {
+			return errorf(ErrInvalidArgument, "osd.%d %s %q must be UTF-8 without spaces, at most %d bytes", c.ID, f[0], f[1], bootFieldMax)
+		}
+	}
 	if c.CrushWeight < 0 || c.CrushWeight > 100 || math.IsNaN(c.CrushWeight) {
 		return errorf(ErrInvalidArgument, "crush weight %v is outside 0..100", c.CrushWeight)
 	}
@@ -483,6 +503,9 @@ func placeBootingOSD(m *cluster.OSDMap, c OSDBoot) error {
 		return cm.LinkDevice(c.ID, crushWeight(w), map[string]string{"host": c.Host, "root": "default"})
 	})
 }
+
+// bootFieldMax bounds each text field an OSD reports at boot.
+const bootFieldMax = 255
 
 func crushWeight(w float64) uint32 { return uint32(w * float64(crush.WeightOne)) }
 
