@@ -95,7 +95,7 @@ type Options struct {
 	// BlockSize is the data block size, the unit of checksums and of
 	// read-modify-write, fixed when the store is created (Create); Open
 	// uses the stored one. A power of two from 4 KiB to 1 MiB; default
-	// 64 KiB (see the package doc for the measurements behind it).
+	// 32 KiB (see the package doc for the measurements behind it).
 	BlockSize int
 	// ReadOnly opens the store for reading only, sharing it with other
 	// read-only users (the offline tool); Submit fails with ErrInvalid.
@@ -133,7 +133,7 @@ type CommitInfo struct {
 
 // Default values of Options.
 const (
-	DefaultBlockSize     = 64 << 10
+	DefaultBlockSize     = 32 << 10
 	defaultLockTimeout   = time.Second
 	defaultMaxBatchTxns  = 1024
 	defaultMaxBatchBytes = 64 << 20

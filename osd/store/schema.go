@@ -246,11 +246,13 @@ func unseal(key, v []byte) ([]byte, error) {
 	return payload, nil
 }
 
-// sealBlock builds a data block value from its payload.
+// sealBlock builds a data block value from its payload. Growing a 4-byte
+// slice by append, rather than make and copy, spares zeroing memory that
+// is overwritten at once (a measurable share of a 4 MiB write's CPU).
 func sealBlock(payload []byte) []byte {
-	v := make([]byte, crcLen, crcLen+len(payload))
+	v := append([]byte{0, 0, 0, 0}, payload...)
 	binary.BigEndian.PutUint32(v, crc32.Checksum(payload, castagnoli))
-	return append(v, payload...)
+	return v
 }
 
 // unsealBlock checks a data block value and returns its payload (aliasing
