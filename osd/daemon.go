@@ -231,6 +231,7 @@ func (d *daemon) healthz(w http.ResponseWriter, _ *http.Request) {
 // followMaps feeds every new epoch to the core.
 func (d *daemon) followMaps(ctx context.Context, have *cluster.OSDMap) {
 	for upd := range d.mc.Subscribe(ctx, have) {
+		d.log.Debug("map", "epoch", upd.Map.Epoch, "incremental", upd.Incremental != nil)
 		if err := d.o.HandleMap(upd.Map); err != nil {
 			d.fatal(err)
 			return

@@ -22,7 +22,7 @@ import (
 // temporary directory and real gRPC servers on loopback (separate public
 // and cluster listeners), fed with maps built here instead of by monitors.
 type testCluster struct {
-	t       *testing.T
+	t       testing.TB
 	fsid    cluster.UUID
 	m       *cluster.OSDMap
 	osds    []*testOSD
@@ -60,7 +60,7 @@ func crushText(n int) string {
 	return b.String()
 }
 
-func newTestCluster(t *testing.T, n int, pgNum uint32) *testCluster {
+func newTestCluster(t testing.TB, n int, pgNum uint32) *testCluster {
 	t.Helper()
 	c := &testCluster{t: t, fsid: cluster.UUID{1, 2, 3, 4}, clients: map[string]pb.ObjectServiceClient{}}
 	cm, err := crush.Compile([]byte(crushText(n)))
@@ -107,7 +107,7 @@ func (c *testCluster) startOSD(id int32, dir string, create bool) *testOSD {
 	return to
 }
 
-func (to *testOSD) serve(t *testing.T, register func(*grpc.Server)) string {
+func (to *testOSD) serve(t testing.TB, register func(*grpc.Server)) string {
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -22,7 +22,7 @@ func createOp(excl bool) *pb.SubOp {
 	return &pb.SubOp{Op: &pb.SubOp_Create{Create: &pb.CreateOp{Exclusive: excl}}}
 }
 
-func mustOK(t *testing.T, what string, r *pb.OpReply) *pb.OpReply {
+func mustOK(t testing.TB, what string, r *pb.OpReply) *pb.OpReply {
 	t.Helper()
 	if r.GetResult() != pb.Result_RESULT_OK {
 		t.Fatalf("%s: %s: %s", what, r.GetResult(), r.GetMessage())

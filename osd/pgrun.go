@@ -94,7 +94,7 @@ func (h *pgHandle) takeReady() pg.Ready {
 	return r
 }
 
-func needsPersist(r pg.Ready) bool { return r.Info != nil || len(r.Trimmed) > 0 }
+func needsPersist(r pg.Ready) bool { return r.Info != nil || r.Interval != nil || len(r.Trimmed) > 0 }
 
 // submitAsync submits t in order with the PG's other transactions and runs
 // then (on the shard) after the commit. A failed commit is fatal: the PG's

@@ -37,8 +37,26 @@ func loadPG(ctx context.Context, st *store.Store, cfg pg.Config) (*pg.PG, error)
 	if err != nil {
 		return nil, fmt.Errorf("pg %s: %w", cfg.PG, err)
 	}
-	return pg.New(cfg, info, log)
+	p, err := pg.New(cfg, info, log)
+	if err != nil {
+		return nil, err
+	}
+	raw, err = st.PGMeta(ctx, c, intervalKey)
+	switch {
+	case err == nil:
+		m, err := pg.DecodeMapping(raw)
+		if err != nil {
+			return nil, fmt.Errorf("pg %s: %w", cfg.PG, err)
+		}
+		p.RestoreMapping(m)
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, fmt.Errorf("pg %s: read interval: %w", cfg.PG, err)
+	}
+	return p, nil
 }
+
+// intervalKey is the per-PG store key of the current interval's mapping.
+const intervalKey = "interval"
 
 func loadLog(ctx context.Context, st *store.Store, c store.CollID) ([]pg.LogEntry, error) {
 	var out []pg.LogEntry
@@ -89,6 +107,9 @@ func sortDups(dups []pg.Dup) {
 func addReady(t *store.Txn, c store.CollID, r pg.Ready) {
 	if r.Info != nil {
 		t.SetPGInfo(c, pg.EncodeInfo(*r.Info))
+	}
+	if r.Interval != nil {
+		t.SetPGMeta(c, intervalKey, pg.EncodeMapping(*r.Interval))
 	}
 	if len(r.Trimmed) == 0 {
 		return

@@ -15,6 +15,7 @@ const (
 	kindEntry byte = 'E'
 	kindInfo  byte = 'I'
 	kindDup   byte = 'D'
+	kindMap   byte = 'M'
 
 	formatV1 byte = 1
 
@@ -118,6 +119,53 @@ func DecodeInfo(b []byte) (Info, error) {
 		return Info{}, err
 	}
 	return i, nil
+}
+
+// EncodeMapping returns the binary encoding of m.
+func EncodeMapping(m Mapping) []byte {
+	w := encoder{}
+	w.header(kindMap)
+	w.uvarint(m.Epoch)
+	for _, set := range [][]int32{m.Up, m.Acting} {
+		w.uvarint(uint64(len(set)))
+		for _, o := range set {
+			w.varint(int64(o))
+		}
+	}
+	w.varint(int64(m.UpPrimary))
+	w.varint(int64(m.ActingPrimary))
+	w.uvarint(uint64(m.Size))
+	w.uvarint(uint64(m.MinSize))
+	w.uvarint(m.UpFrom)
+	return w.buf
+}
+
+// maxSetLen bounds decoded up/acting vectors.
+const maxSetLen = 1024
+
+// DecodeMapping parses EncodeMapping's output.
+func DecodeMapping(b []byte) (Mapping, error) {
+	r := decoder{buf: b, what: "PG mapping"}
+	r.header(kindMap)
+	var m Mapping
+	m.Epoch = r.uvarint()
+	for _, set := range []*[]int32{&m.Up, &m.Acting} {
+		n := r.uvarint()
+		if n > maxSetLen {
+			r.fail("%d OSDs in a set", n)
+			break
+		}
+		for range n {
+			*set = append(*set, r.int32())
+		}
+	}
+	m.UpPrimary, m.ActingPrimary = r.int32(), r.int32()
+	m.Size, m.MinSize = int(r.uint32()), int(r.uint32())
+	m.UpFrom = r.uvarint()
+	if err := r.finish(); err != nil {
+		return Mapping{}, err
+	}
+	return m, nil
 }
 
 // encoder appends fields to buf.

@@ -29,6 +29,10 @@ func TestCodecRoundTrip(t *testing.T) {
 	if got, err := DecodeInfo(EncodeInfo(i)); err != nil || got != i {
 		t.Fatalf("info round trip: %v, %+v != %+v", err, got, i)
 	}
+	m := Mapping{Epoch: 9, Up: []int32{1, 2, crushItemNone}, Acting: []int32{2, 1}, UpPrimary: 1, ActingPrimary: 2, Size: 3, MinSize: 2, UpFrom: 7}
+	if got, err := DecodeMapping(EncodeMapping(m)); err != nil || !got.sameInterval(m) || got.Epoch != 9 {
+		t.Fatalf("mapping round trip: %v, %+v != %+v", err, got, m)
+	}
 	d := dupOf(e)
 	if got, err := DecodeDup(EncodeDup(d)); err != nil || got != d {
 		t.Fatalf("dup round trip: %v, %+v != %+v", err, got, d)
@@ -83,10 +87,16 @@ func FuzzDecodeEntry(f *testing.F) {
 func FuzzDecodeInfo(f *testing.F) {
 	f.Add(EncodeInfo(sampleInfo()))
 	f.Add(EncodeDup(dupOf(sampleEntry())))
+	f.Add(EncodeMapping(Mapping{Epoch: 3, Up: []int32{0, 1}, Acting: []int32{0, 1}, Size: 2, MinSize: 1}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if i, err := DecodeInfo(b); err == nil {
 			if i2, err := DecodeInfo(EncodeInfo(i)); err != nil || i2 != i {
 				t.Fatalf("info re-encoding changed it: %v", err)
+			}
+		}
+		if m, err := DecodeMapping(b); err == nil {
+			if m2, err := DecodeMapping(EncodeMapping(m)); err != nil || !m2.sameInterval(m) {
+				t.Fatalf("mapping re-encoding changed it: %v", err)
 			}
 		}
 		if d, err := DecodeDup(b); err == nil {

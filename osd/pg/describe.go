@@ -51,6 +51,9 @@ func DescribeReady(prefix string, r Ready) string {
 	if r.Info != nil {
 		line("persist info %s", r.Info)
 	}
+	if r.Interval != nil {
+		line("persist interval %s", r.Interval)
+	}
 	for _, e := range r.Trimmed {
 		line("trim %s", e)
 	}

@@ -156,12 +156,15 @@ type Ready struct {
 	// Syncs are recovery plans to execute: this OSD's own first (pull the
 	// objects from the source, apply, then step SyncedEvent), then the
 	// replicas' (push from this OSD; step SyncedEvent on each ack).
-	Syncs        []SyncPlan
+	Syncs []SyncPlan
+	// Interval, when set, is the mapping of a new interval; the daemon
+	// persists it and hands it back with RestoreMapping after a restart.
+	Interval     *Mapping
 	StateChanges []StateChange
 }
 
 // IsEmpty reports whether there is nothing to do.
 func (r Ready) IsEmpty() bool {
 	return len(r.Messages) == 0 && r.Info == nil && len(r.Trimmed) == 0 && len(r.ForgottenDups) == 0 &&
-		len(r.Acked) == 0 && len(r.Dropped) == 0 && len(r.Syncs) == 0 && len(r.StateChanges) == 0
+		len(r.Acked) == 0 && len(r.Dropped) == 0 && len(r.Syncs) == 0 && r.Interval == nil && len(r.StateChanges) == 0
 }

@@ -32,8 +32,11 @@ type PG struct {
 	state   State
 	mapping Mapping
 	hasMap  bool
-	info    Info
-	log     *Log
+	// restored is set when mapping was restored from the store and no map
+	// has been processed since (see RestoreMapping).
+	restored bool
+	info     Info
+	log      *Log
 	// peers holds the infos heard in the current peering round.
 	peers        map[int32]Info
 	ticksWaiting int
@@ -144,13 +147,28 @@ func (p *PG) persistInfo() {
 	p.ready.Info = &info
 }
 
+// RestoreMapping gives a PG loaded from the store the mapping of the
+// interval it was in (persisted from Ready.Interval). If the first map
+// after a restart still has that mapping, the PG keeps its interval, as
+// its peers do (they saw no change), and only restarts peering.
+func (p *PG) RestoreMapping(m Mapping) {
+	if !p.hasMap {
+		p.mapping, p.restored = m, true
+	}
+}
+
 func (p *PG) handleMap(m Mapping) {
 	if p.hasMap && p.mapping.sameInterval(m) {
 		p.mapping.Epoch = m.Epoch
 		return
 	}
+	if p.restored && p.mapping.sameInterval(m) && p.info.History.SameIntervalSince != 0 {
+		p.mapping, p.hasMap, p.restored = m, true, false
+		p.takeRole(fmt.Sprintf("restarted within the interval since e%d", p.info.History.SameIntervalSince))
+		return
+	}
 	prev, had := p.mapping, p.hasMap
-	p.mapping, p.hasMap = m, true
+	p.mapping, p.hasMap, p.restored = m, true, false
 	p.startInterval(prev, had)
 }
 
@@ -170,12 +188,20 @@ func (p *PG) startInterval(prev Mapping, had bool) {
 	if !had || prev.ActingPrimary != m.ActingPrimary {
 		h.SamePrimarySince = m.Epoch
 	}
+	interval := m
+	p.ready.Interval = &interval
+	p.takeRole("new interval " + m.String())
+}
+
+// takeRole forgets the peering round and the writes in flight and takes the
+// role the mapping gives this OSD in the current interval.
+func (p *PG) takeRole(reason string) {
+	m := p.mapping
 	p.dropInflight()
 	p.peers = map[int32]Info{}
 	p.rec = nil
 	p.ticksWaiting = 0
 	p.persistInfo()
-	reason := "new interval " + m.String()
 	switch {
 	case m.ActingPrimary == p.cfg.Whoami:
 		p.setState(StatePeering, reason)
@@ -183,7 +209,7 @@ func (p *PG) startInterval(prev Mapping, had bool) {
 		p.evaluatePeers()
 	case slices.Contains(m.members(), p.cfg.Whoami):
 		p.setState(StateReplica, reason)
-		p.send(Message{To: m.ActingPrimary, Type: MsgNotify, QueryEpoch: m.Epoch, Info: p.info})
+		p.send(Message{To: m.ActingPrimary, Type: MsgNotify, QueryEpoch: p.info.History.SameIntervalSince, Info: p.info})
 	default:
 		p.setState(StateStray, reason)
 	}

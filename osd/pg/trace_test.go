@@ -29,9 +29,11 @@ type harness struct {
 	ids     []int32
 	network []Message // queued messages, with From recorded in fromOf
 	fromOf  []int32
-	syncs   []SyncPlan // sync plans emitted and not yet applied
-	syncBy  []int32    // the primary that emitted each plan
-	limits  LogLimits
+	// saved is each OSD's persisted interval mapping (from Ready.Interval).
+	saved  map[int32]Mapping
+	syncs  []SyncPlan // sync plans emitted and not yet applied
+	syncBy []int32    // the primary that emitted each plan
+	limits LogLimits
 }
 
 func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
@@ -64,6 +66,8 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 		return h.cmdInjectNotify(t, d)
 	case "apply-syncs":
 		return h.cmdApplySyncs(t)
+	case "restart":
+		return h.cmdRestart(t, d)
 	}
 	t.Fatalf("unknown command %q", d.Cmd)
 	return ""
@@ -78,6 +82,7 @@ func (h *harness) cmdNew(t *testing.T, d *datadriven.TestData) string {
 	d.MaybeScanArgs(t, "dups", &h.limits.DupsTracked)
 	d.MaybeScanArgs(t, "trim_min", &h.limits.TrimMin)
 	h.pgs = map[int32]*PG{}
+	h.saved = map[int32]Mapping{}
 	h.ids = nil
 	for i := range n {
 		cfg := Config{Whoami: int32(i), PG: cluster.PGID{Pool: 1, Seed: 0}, Limits: h.limits, QueryRetryTicks: 3}
@@ -172,6 +177,9 @@ func (h *harness) processReady() string {
 		for _, s := range r.Syncs {
 			h.syncs = append(h.syncs, s)
 			h.syncBy = append(h.syncBy, id)
+		}
+		if r.Interval != nil {
+			h.saved[id] = *r.Interval
 		}
 		p.Advance()
 	}
@@ -402,4 +410,34 @@ func (h *harness) cmdApplySyncs(t *testing.T) string {
 	}
 	b.WriteString(h.processReady())
 	return b.String()
+}
+
+// cmdRestart replaces an OSD's PG by one rebuilt from its persisted state
+// (info, log, interval mapping), as after a crash; queued messages to it
+// are lost.
+func (h *harness) cmdRestart(t *testing.T, d *datadriven.TestData) string {
+	var osd int32
+	d.ScanArgs(t, "osd", &osd)
+	old := h.pgs[osd]
+	l, err := RestoreLog(old.Log().Tail(), old.Log().Entries(), old.Log().Dups())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(old.cfg, old.Info(), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := h.saved[osd]; ok {
+		p.RestoreMapping(m)
+	}
+	h.pgs[osd] = p
+	var keepMsgs []Message
+	var keepFrom []int32
+	for i, m := range h.network {
+		if m.To != osd {
+			keepMsgs, keepFrom = append(keepMsgs, m), append(keepFrom, h.fromOf[i])
+		}
+	}
+	h.network, h.fromOf = keepMsgs, keepFrom
+	return fmt.Sprintf("osd.%d restarted at %s\n", osd, p.Info().LastUpdate)
 }

@@ -2,6 +2,7 @@ package osd_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -104,17 +105,26 @@ func (rc *rawClient) send(addr string, req *pb.OpRequest) (*pb.OpReply, error) {
 // for up to 60 s.
 func (rc *rawClient) do(t *testing.T, req *pb.OpRequest) *pb.OpReply {
 	t.Helper()
+	r, err := rc.try(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// try is do without a testing.T, for writer goroutines.
+func (rc *rawClient) try(req *pb.OpRequest) (*pb.OpReply, error) {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		addr, ok := rc.target(req)
 		if ok {
 			r, err := rc.send(addr, req)
 			if err == nil && !retryable(r.GetResult()) {
-				return r
+				return r, nil
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("op on %q got no final answer within 60s", req.Object.Name)
+			return nil, fmt.Errorf("op on %q got no final answer within 60s", req.Object.Name)
 		}
 		time.Sleep(50 * time.Millisecond)
 		rc.refresh()

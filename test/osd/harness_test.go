@@ -25,6 +25,9 @@ import (
 
 var binDir string
 
+// logTail is how much of each daemon log a failed test prints.
+var logTail = 20000
+
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if testing.Short() {
@@ -206,7 +209,7 @@ func (c *testCluster) cleanup() {
 	if c.t.Failed() {
 		for _, o := range c.osds {
 			if o.p != nil {
-				c.t.Logf("osd.%d log:\n%s", o.id, tail(o.p.log.String(), 4000))
+				c.t.Logf("osd.%d log:\n%s", o.id, tail(o.p.log.String(), logTail))
 			}
 		}
 		c.t.Logf("mon log:\n%s", tail(c.mon.log.String(), 2000))
@@ -248,7 +251,15 @@ func (c *testCluster) mkfs(host string) *osdProc {
 
 func (c *testCluster) startOSD(o *osdProc) {
 	o.p = start(c.t, fmt.Sprintf("osd.%d", o.id), "osd", "--data", o.dir, "--public-addr", o.pub,
-		"--cluster-addr", o.clu, "--metrics-addr", o.metric, "--log-level", "warn", "--crush-update-on-start=false")
+		"--cluster-addr", o.clu, "--metrics-addr", o.metric, "--log-level", osdLogLevel(), "--crush-update-on-start=false")
+}
+
+// osdLogLevel is the OSDs' log level: warn, or $GORADOS_TEST_OSD_LOG.
+func osdLogLevel() string {
+	if l := os.Getenv("GORADOS_TEST_OSD_LOG"); l != "" {
+		return l
+	}
+	return "warn"
 }
 
 // setCrush installs a CRUSH map with one host per OSD and a rule that puts
