@@ -127,9 +127,25 @@ func openWithStore(cfg Config, db *bolt.DB) (*Monitor, error) {
 	if m.storage, err = openRaftStorage(db); err != nil {
 		return nil, err
 	}
+	if err := m.restoreIfBehindSnapshot(); err != nil {
+		return nil, err
+	}
 	m.metrics = newMetrics(m)
 	m.batch = &batcher{mon: m, in: make(chan *request, batchMax)}
 	return m, nil
+}
+
+// restoreIfBehindSnapshot covers a crash between saving a snapshot received
+// from the leader and applying it: raft's log then starts after the
+// snapshot, so the state machine must be brought to the snapshot first.
+func (m *Monitor) restoreIfBehindSnapshot() error {
+	snap, _ := m.storage.Snapshot()
+	idx := snap.GetMetadata().GetIndex()
+	if idx <= m.sm.applied() {
+		return nil
+	}
+	m.log.Warn("state machine behind the stored snapshot; restoring it", "applied", m.sm.applied(), "snapshot", idx)
+	return m.sm.restore(idx, snap.GetData())
 }
 
 // resolveIdentity bootstraps a fresh store from cfg or checks cfg against

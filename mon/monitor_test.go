@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -336,5 +337,43 @@ func TestLaggingMonitorCatchesUpFromSnapshot(t *testing.T) {
 		if first, _ := m.storage.FirstIndex(); first < 20 {
 			t.Errorf("mon %d log starts at %d: not compacted", i, first)
 		}
+	}
+}
+
+// TestOpenRestoresStateBehindSnapshot: a store whose raft snapshot is newer
+// than its applied state (a crash between the two writes) is brought to the
+// snapshot when opened.
+func TestOpenRestoresStateBehindSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{Name: "a", DataDir: dir, Members: []Member{{"a", "127.0.0.1:1"}}, Logger: slog.New(slog.DiscardHandler)}
+	m, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Write a leader's snapshot at index 50 into the raft store only.
+	src := openTestState(t, 10)
+	if _, err := src.apply(2, bootstrapEntry(t, newTestMap(t))); err != nil {
+		t.Fatal(err)
+	}
+	data, err := src.snapshotData()
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := &raftpb.Snapshot{Data: data, Metadata: &raftpb.SnapshotMetadata{
+		Index: new(uint64(50)), Term: new(uint64(3)), ConfState: &raftpb.ConfState{Voters: []uint64{1}}}}
+	if err := m.storage.Save(&raftpb.HardState{Term: new(uint64(3)), Commit: new(uint64(50))}, nil, snap); err != nil {
+		t.Fatal(err)
+	}
+	m.db.Close()
+	m2, err := Open(Config{DataDir: dir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m2.db.Close()
+	if m2.sm.applied() != 50 {
+		t.Fatalf("applied %d after reopening, want the snapshot's 50", m2.sm.applied())
+	}
+	if cur, _ := m2.sm.current(); cur == nil || cur.Epoch != 1 {
+		t.Fatalf("map after reopening: %v", cur)
 	}
 }
