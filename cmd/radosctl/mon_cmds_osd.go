@@ -26,9 +26,13 @@ func addOSDStateCommands(root *cobra.Command) {
 		}),
 		osdFlagCmd("set", false), osdFlagCmd("unset", true),
 		&cobra.Command{Use: "setcrushmap -i FILE", Short: "Replace the CRUSH map (text or binary)", Args: cobra.NoArgs, RunE: runSetCrushMap},
-		mapView("getcrushmap", "Write the CRUSH map in Ceph's binary format (-o FILE)", func(cmd *cobra.Command, m *mapArg) error {
+		mapView("getcrushmap", "Write the CRUSH map in Ceph's binary format, or crushtool text with --text (-o FILE)", func(cmd *cobra.Command, m *mapArg) error {
 			path, _ := cmd.Flags().GetString("out")
-			if err := writeFileOrStdout(cmd, path, m.m.CrushBlob); err != nil {
+			data := m.m.CrushBlob
+			if text, _ := cmd.Flags().GetBool("text"); text {
+				data = m.m.Crush.Decompile()
+			}
+			if err := writeFileOrStdout(cmd, path, data); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "got crush map from osdmap epoch %d\n", m.m.Epoch)
@@ -41,6 +45,7 @@ func addOSDStateCommands(root *cobra.Command) {
 			c.Flags().StringP("in", "i", "", "CRUSH map file (crushtool text or binary)")
 		case "getcrushmap":
 			c.Flags().StringP("out", "o", "-", "output file (- for stdout)")
+			c.Flags().Bool("text", false, "write crushtool text instead of the binary map")
 		}
 	}
 }

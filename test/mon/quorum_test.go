@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -53,6 +54,15 @@ func TestThreeMonitorBootstrap(t *testing.T) {
 			t.Errorf("radosctl %v --format json is not JSON:\n%s", args, out)
 		}
 	}
+	// getcrushmap in both forms; setcrushmap takes either back.
+	dir := t.TempDir()
+	c.mustRadosctl("osd", "getcrushmap", "-o", dir+"/crush.bin")
+	c.mustRadosctl("osd", "getcrushmap", "--text", "-o", dir+"/crush.txt")
+	if txt, _ := os.ReadFile(dir + "/crush.txt"); !strings.Contains(string(txt), "rule replicated_rule {") {
+		t.Errorf("getcrushmap --text:\n%s", txt)
+	}
+	c.mustRadosctl("osd", "setcrushmap", "-i", dir+"/crush.txt")
+	c.mustRadosctl("osd", "setcrushmap", "-i", dir+"/crush.bin")
 	plain := c.mustRadosctl("status")
 	for _, want := range []string{"id:     " + m.FSID.String(), "mon: 3 daemons, quorum a,b,c", "osd: 0 osds: 0 up, 0 in", "pools:   1 pools, 64 pgs"} {
 		if !strings.Contains(plain, want) {
