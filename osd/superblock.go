@@ -42,12 +42,24 @@ func ReadSuperblock(dir string) (*Superblock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read superblock: %w", err)
 	}
+	sb, err := parseSuperblock(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return sb, nil
+}
+
+// parseSuperblock decodes and checks a superblock file's contents.
+func parseSuperblock(b []byte) (*Superblock, error) {
 	var sb Superblock
 	if err := json.Unmarshal(b, &sb); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrBadSuperblock, dir, err)
+		return nil, fmt.Errorf("%w: %v (restore it from a backup or run osd mkfs on an empty directory)", ErrBadSuperblock, err)
 	}
 	if _, err := cluster.ParseUUID(sb.FSID); err != nil || sb.ID < 0 {
-		return nil, fmt.Errorf("%w: %s: fsid %q, id %d", ErrBadSuperblock, dir, sb.FSID, sb.ID)
+		return nil, fmt.Errorf("%w: fsid %q, id %d", ErrBadSuperblock, sb.FSID, sb.ID)
+	}
+	if _, err := cluster.ParseUUID(sb.UUID); err != nil {
+		return nil, fmt.Errorf("%w: osd uuid %q", ErrBadSuperblock, sb.UUID)
 	}
 	return &sb, nil
 }
