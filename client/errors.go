@@ -3,6 +3,7 @@ package client
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/gorados/gorados/proto/pb"
 )
@@ -70,15 +71,25 @@ func (e *OpError) Error() string {
 	if e.Namespace != "" {
 		target += e.Namespace + "/"
 	}
-	target += fmt.Sprintf("%q", e.Object)
+	target += shortName(e.Object)
 	step := ""
-	if e.Step >= 0 {
+	if e.Step >= 0 && strings.HasPrefix(e.Op, "operate") { // single-step ops have only step 0
 		step = fmt.Sprintf(" (step %d)", e.Step)
 	}
 	if e.Msg == "" {
 		return fmt.Sprintf("%s %s%s: %v", e.Op, target, step, e.Kind)
 	}
 	return fmt.Sprintf("%s %s%s: %v: %s", e.Op, target, step, e.Kind, e.Msg)
+}
+
+// shortName quotes an object name for a message, eliding the middle of a
+// long one (names may have 2,048 bytes and more).
+func shortName(s string) string {
+	const keep = 48
+	if len(s) <= 2*keep {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("%q...(%d bytes)...%q", s[:keep], len(s), s[len(s)-keep:])
 }
 
 // Unwrap returns Kind and Cause, so errors.Is(err, client.ErrNotFound)

@@ -1,0 +1,100 @@
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// radosctl runs the radosctl binary with env and stdin, and returns its
+// standard output; a non-zero exit fails the test unless wantErr.
+func radosctl(t *testing.T, env []string, stdin []byte, wantErr bool, args ...string) (string, string) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "radosctl"), args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if (err != nil) != wantErr {
+		t.Fatalf("radosctl %s: %v (want error: %v)\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, wantErr, stdout.String(), stderr.String())
+	}
+	return stdout.String(), stderr.String()
+}
+
+// TestRadosctlQuickstart follows the README: `radosctl dev up
+// --background` in a fresh directory, the data commands against the
+// cluster it prints, a short bench, `dev status` and `dev down`.
+func TestRadosctlQuickstart(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "dev")
+	out, _ := radosctl(t, nil, nil, false, "dev", "up", "--background", "--dir", dir, "--pg-num", "16")
+	if !strings.Contains(out, "export GORADOS_CONF="+filepath.Join(dir, "gorados.conf")) {
+		t.Fatalf("dev up printed no next steps:\n%s", out)
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			radosctl(t, nil, nil, false, "dev", "down", "--dir", dir)
+		}
+	}()
+	env := []string{"GORADOS_CONF=" + filepath.Join(dir, "gorados.conf"), "GORADOS_MON="}
+
+	payload := bytes.Repeat([]byte("gorados "), 1<<17) // 1 MiB
+	radosctl(t, env, payload, false, "-p", "data", "put", "greeting", "-")
+	got, _ := radosctl(t, env, nil, false, "-p", "data", "get", "greeting", "-")
+	if got != string(payload) {
+		t.Fatalf("get returned %d bytes, put %d", len(got), len(payload))
+	}
+	stat, _ := radosctl(t, env, nil, false, "-p", "data", "stat", "greeting")
+	if !regexp.MustCompile(`^data/greeting mtime \S+, size 1048576\n$`).MatchString(stat) {
+		t.Fatalf("stat: %q", stat)
+	}
+	radosctl(t, env, nil, false, "-p", "data", "setxattr", "greeting", "user.lang", "en")
+	if v, _ := radosctl(t, env, nil, false, "-p", "data", "getxattr", "greeting", "user.lang"); v != "en" {
+		t.Fatalf("getxattr: %q", v)
+	}
+	radosctl(t, env, nil, false, "-p", "data", "setomapval", "greeting", "k", "v")
+	if keys, _ := radosctl(t, env, nil, false, "-p", "data", "listomapkeys", "greeting"); keys != "k\n" {
+		t.Fatalf("listomapkeys: %q", keys)
+	}
+	if ls, _ := radosctl(t, env, nil, false, "-p", "data", "ls"); ls != "greeting\n" {
+		t.Fatalf("ls: %q", ls)
+	}
+	_, errOut := radosctl(t, env, nil, true, "-p", "data", "stat", "absent")
+	if !strings.Contains(errOut, "object not found") {
+		t.Fatalf("stat of a missing object: %q", errOut)
+	}
+	_, errOut = radosctl(t, env, nil, true, "-p", "nope", "ls")
+	if !strings.Contains(errOut, `pool "nope" does not exist`) {
+		t.Fatalf("ls of a missing pool: %q", errOut)
+	}
+
+	bench, _ := radosctl(t, env, nil, false, "bench", "2", "write", "-p", "data", "-b", "64K", "-t", "8", "--no-cleanup")
+	for _, want := range []string{"Total writes made:", "Bandwidth (MB/sec):", "Average IOPS:", "p99 latency(s):"} {
+		if !strings.Contains(bench, want) {
+			t.Fatalf("bench write output lacks %q:\n%s", want, bench)
+		}
+	}
+	if seq, _ := radosctl(t, env, nil, false, "bench", "2", "seq", "-p", "data", "-t", "8"); !strings.Contains(seq, "Total reads made:") {
+		t.Fatalf("bench seq output:\n%s", seq)
+	}
+	radosctl(t, env, nil, false, "cleanup", "-p", "data")
+	if ls, _ := radosctl(t, env, nil, false, "-p", "data", "ls"); ls != "greeting\n" {
+		t.Fatalf("ls after cleanup: %q", ls)
+	}
+
+	status, _ := radosctl(t, nil, nil, false, "dev", "status", "--dir", dir)
+	if n := strings.Count(status, " running "); n != 7 || !strings.Contains(status, "3/3 monitors in quorum") {
+		t.Fatalf("dev status (%d running):\n%s", n, status)
+	}
+	radosctl(t, nil, nil, false, "dev", "down", "--dir", dir)
+	stopped = true
+	status, _ = radosctl(t, nil, nil, false, "dev", "status", "--dir", dir)
+	if strings.Contains(status, " running ") {
+		t.Fatalf("daemons still running after dev down:\n%s", status)
+	}
+}
