@@ -129,6 +129,9 @@ def algs_maps():
     for name, prof in [("algs_v0", "argonaut"), ("algs_v1", "optimal"), ("algs_firefly", "firefly")]:
         write(name, f"One host per bucket algorithm, {prof} tunables.",
               tunables(prof) + "".join(devs) + types("osd", "host", "root") + text + rules)
+    # Hash id 1 does not exist: Ceph's hash dispatcher returns 0 for it.
+    write("algs_hash1", "One host per bucket algorithm, every bucket with the unknown hash id 1.",
+          tunables("optimal") + "".join(devs) + types("osd", "host", "root") + text.replace("hash 0", "hash 1") + rules)
 
 
 def trees_map():
