@@ -129,11 +129,17 @@ func (d *dumpMap) buckets(m *Map) error {
 				m.MaxDevices = max(m.MaxDevices, it.ID+1)
 			}
 		}
-		b, err := NewBucket(db.ID, db.Type, alg, 0, items, weights, m.StrawCalcVersion)
+		// The dump names only rjenkins1; every other id prints as
+		// "unknown" and behaves the same (all hashes 0), so 1 stands for it.
+		hash := HashRjenkins1
+		if db.Hash != "rjenkins1" {
+			hash = 1
+		}
+		b, err := NewBucket(db.ID, db.Type, alg, hash, items, weights, m.StrawCalcVersion)
 		if err != nil && alg == AlgUniform && weightSum(weights) == 0 {
 			// Shadow copies of uniform buckets may hold zero-weight items,
 			// which crushtool accepts there (crush-formats.md 4.5).
-			b, err = &Bucket{ID: db.ID, Type: db.Type, Alg: alg, Items: items, ItemWeights: weights}, nil
+			b, err = &Bucket{ID: db.ID, Type: db.Type, Alg: alg, Hash: hash, Items: items, ItemWeights: weights}, nil
 		}
 		if err != nil {
 			return err
