@@ -66,7 +66,7 @@ func TestForeignRequestsAndMetrics(t *testing.T) {
 	}
 }
 
-func httpGet(t *testing.T, url string) string {
+func httpGet(t testing.TB, url string) string {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {

@@ -103,7 +103,7 @@ func (rc *rawClient) send(addr string, req *pb.OpRequest) (*pb.OpReply, error) {
 
 // do executes req until an answer other than "retry elsewhere or later",
 // for up to 60 s.
-func (rc *rawClient) do(t *testing.T, req *pb.OpRequest) *pb.OpReply {
+func (rc *rawClient) do(t testing.TB, req *pb.OpRequest) *pb.OpReply {
 	t.Helper()
 	r, err := rc.try(req)
 	if err != nil {
@@ -135,7 +135,7 @@ func retryable(r pb.Result) bool {
 	return r == pb.Result_RESULT_AGAIN || r == pb.Result_RESULT_NOT_PRIMARY || r == pb.Result_RESULT_STALE_EPOCH
 }
 
-func mustOK(t *testing.T, what string, r *pb.OpReply) *pb.OpReply {
+func mustOK(t testing.TB, what string, r *pb.OpReply) *pb.OpReply {
 	t.Helper()
 	if r.GetResult() != pb.Result_RESULT_OK {
 		t.Fatalf("%s: %s: %s", what, r.GetResult(), r.GetMessage())

@@ -53,7 +53,7 @@ func TestMain(m *testing.M) {
 }
 
 // freeAddrs returns n loopback addresses whose ports were free a moment ago.
-func freeAddrs(t *testing.T, n int) []string {
+func freeAddrs(t testing.TB, n int) []string {
 	t.Helper()
 	var out []string
 	var ls []net.Listener
@@ -97,7 +97,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func start(t *testing.T, name, bin string, args ...string) *proc {
+func start(t testing.TB, name, bin string, args ...string) *proc {
 	t.Helper()
 	p := &proc{name: name, cmd: exec.Command(filepath.Join(binDir, bin), args...), log: &syncBuffer{}, exited: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
@@ -125,7 +125,7 @@ func (p *proc) kill() {
 }
 
 // term sends SIGTERM and waits for a clean exit.
-func (p *proc) term(t *testing.T) {
+func (p *proc) term(t testing.TB) {
 	t.Helper()
 	if !p.running() {
 		return
@@ -159,14 +159,14 @@ type osdProc struct {
 
 // testCluster is one monitor and n OSDs on n hosts.
 type testCluster struct {
-	t    *testing.T
+	t    testing.TB
 	mon  *proc
 	mons string
 	mc   *monclient.Client
 	osds []*osdProc
 }
 
-func newCluster(t *testing.T, n int) *testCluster {
+func newCluster(t testing.TB, n int) *testCluster {
 	t.Helper()
 	c := &testCluster{t: t}
 	addr := freeAddrs(t, 1)[0]

@@ -40,7 +40,7 @@ func objectData(seed uint64, i int) []byte {
 }
 
 // writeObjects writes count objects 16 at a time and returns their data.
-func writeObjects(t *testing.T, rc *rawClient, prefix string, seed uint64, count int) map[string][]byte {
+func writeObjects(t testing.TB, rc *rawClient, prefix string, seed uint64, count int) map[string][]byte {
 	t.Helper()
 	want := map[string][]byte{}
 	var mu sync.Mutex
@@ -67,7 +67,7 @@ func writeObjects(t *testing.T, rc *rawClient, prefix string, seed uint64, count
 	return want
 }
 
-func checkObjects(t *testing.T, rc *rawClient, want map[string][]byte) {
+func checkObjects(t testing.TB, rc *rawClient, want map[string][]byte) {
 	t.Helper()
 	for name, data := range want {
 		r := mustOK(t, "read "+name, rc.do(t, rc.request(name, readAll())))
