@@ -19,8 +19,9 @@ type TestOptions struct {
 	Rule       int // rule id
 	NumRep     int // result_max, > 0
 	MinX, MaxX int // inclusive input range; crushtool's defaults are 0 and 1023
-	// PoolID, when set, hashes each x with the pool id before mapping, like
-	// crushtool --pool-id. The printed x stays the loop value.
+	// PoolID, when set, hashes each x with the pool id (truncated to 32
+	// bits) before mapping, like crushtool --pool-id; as there, -1 means no
+	// pool. The printed x stays the loop value.
 	PoolID *int64
 	// Weights are reweight overrides by device id, in [0, 1], like
 	// crushtool --weight. Other devices weigh 1 if some bucket holds them.
@@ -71,9 +72,11 @@ func (m *Map) mapRange(bw *bufio.Writer, opt TestOptions, reweight []uint32, u *
 	ws := NewWorkspace(m)
 	result := make([]int32, opt.NumRep)
 	line := make([]byte, 0, 64+12*opt.NumRep)
+	// crushtool's pool id -1 means "no pool", like leaving it out.
+	hashPool := opt.PoolID != nil && *opt.PoolID != -1
 	for x := opt.MinX; ; x++ {
 		in := uint32(x)
-		if opt.PoolID != nil {
+		if hashPool {
 			in = Hash2(in, uint32(*opt.PoolID))
 		}
 		n := m.DoRule(ws, opt.Rule, in, result, reweight, args)
