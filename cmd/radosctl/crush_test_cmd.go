@@ -48,7 +48,7 @@ func addCrushTestCommand(root *cobra.Command) {
 	fl.IntVar(&f.minX, "min-x", 0, "first input")
 	fl.IntVar(&f.maxX, "max-x", 1023, "last input")
 	fl.StringArrayVar(&f.weights, "weight", nil, "device reweight OSD:W with W in [0, 1]; repeatable")
-	fl.Int64Var(&f.poolID, "pool-id", 0, "hash every input with this pool id (as crushtool --pool-id)")
+	fl.Int64Var(&f.poolID, "pool-id", 0, "hash every input with this pool id, as crushtool --pool-id (-1 means none)")
 	fl.BoolVar(&f.showUtilization, "show-utilization", false, "also print crushtool's utilization summary")
 	_ = cmd.MarkFlagRequired("num-rep")
 	group.AddCommand(cmd)
