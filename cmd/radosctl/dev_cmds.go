@@ -22,7 +22,7 @@ func init() {
 
 func addDevCommands(root *cobra.Command) {
 	dev := subcommand(root, "dev", "Run a whole cluster on this machine (monitors and OSDs on loopback)")
-	dev.AddCommand(devUpCmd(), devDownCmd(), devStatusCmd())
+	dev.AddCommand(devUpCmd(), devDownCmd(), devStatusCmd(), devDaemonCmd("start"), devDaemonCmd("stop"), devDaemonCmd("kill"))
 }
 
 func devUpCmd() *cobra.Command {
@@ -80,12 +80,12 @@ func runDevUp(cmd *cobra.Command, cfg devcluster.Config) error {
 		case <-ctx.Done():
 			fmt.Fprintln(cmd.ErrOrStderr(), "stopping the cluster ...")
 			return c.Stop()
-		case err := <-exited:
+		case ev := <-exited:
 			// A daemon that dies (or that the user killed to see what
 			// happens) does not stop the others.
-			fmt.Fprintf(cmd.ErrOrStderr(), "warning: %v\n", err)
+			fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s exited (%v); its log is %s; start it again with `%s dev start %s --dir %s`\n",
+				ev.Name, ev.Status, c.LogPath(ev.Name), devcluster.RadosctlCommand(), ev.Name, cfg.Dir)
 			exited = c.Exited()
-			time.Sleep(time.Second)
 		}
 	}
 }
@@ -128,6 +128,45 @@ func devStatusCmd() *cobra.Command {
 			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
 			defer cancel()
 			c.Status(ctx).Write(cmd.OutOrStdout())
+			return nil
+		},
+	}
+	c.Flags().StringVar(&dir, "dir", ".dev", "the cluster's directory")
+	return c
+}
+
+// devDaemonCmd is dev start|stop|kill NAME...: one daemon of a running
+// cluster, to watch the cluster handle a failure and a restart.
+func devDaemonCmd(verb string) *cobra.Command {
+	var dir string
+	short := map[string]string{
+		"start": "Start daemons of the local cluster again (e.g. after a kill): dev start osd.1",
+		"stop":  "Stop daemons of the local cluster cleanly (SIGTERM): dev stop osd.1",
+		"kill":  "Kill daemons of the local cluster with SIGKILL (a crash): dev kill osd.1",
+	}[verb]
+	c := &cobra.Command{
+		Use:   verb + " NAME...",
+		Short: short,
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := devcluster.Open(dir)
+			if err != nil {
+				return err
+			}
+			c.SetOutput(cmd.ErrOrStderr())
+			for _, name := range args {
+				switch verb {
+				case "start":
+					err = c.StartDaemon(name)
+				case "stop":
+					err = c.StopDaemon(name)
+				default:
+					err = c.Kill(name)
+				}
+				if err != nil {
+					return err
+				}
+			}
 			return nil
 		},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,7 +87,9 @@ func Open(dir string) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, _ := Config{Dir: abs}.withDefaults()
+	// Daemons started through an opened cluster (dev start) must outlive
+	// the short-lived command that starts them.
+	cfg, _ := Config{Dir: abs, Background: true}.withDefaults()
 	return &Cluster{cfg: cfg, dir: abs, layout: l, procs: map[string]*proc{}}, nil
 }
 
@@ -162,6 +165,14 @@ func (c *Cluster) StartDaemon(name string) error {
 	if err != nil {
 		return err
 	}
+	if pid, ok := c.pidOf(d); ok {
+		return fmt.Errorf("%s already runs (pid %d)", d.Name, pid)
+	}
+	if c.bin == "" {
+		if c.bin, err = Binaries(c.dir, c.cfg.Out); err != nil {
+			return err
+		}
+	}
 	args, err := c.args(d)
 	if err != nil {
 		return err
@@ -220,8 +231,7 @@ func (c *Cluster) Kill(name string) error {
 	if err := signalPid(pid, sigKill); err != nil {
 		return err
 	}
-	c.waitGone(d, pid)
-	return nil
+	return c.waitGone(d, pid)
 }
 
 // StopDaemon stops the named daemon with SIGTERM (it tells the monitors
@@ -254,8 +264,10 @@ func (c *Cluster) stopOne(d *Daemon) error {
 	return nil
 }
 
-// waitGone waits until d's process (pid) ended.
-func (c *Cluster) waitGone(d *Daemon, pid int) {
+// waitGone waits until d's process (pid) ended; a process this launcher
+// did not start is only seen to end once its parent reaps it, so the wait
+// is bounded.
+func (c *Cluster) waitGone(d *Daemon, pid int) error {
 	c.mu.Lock()
 	p := c.procs[d.Name]
 	c.mu.Unlock()
@@ -263,10 +275,13 @@ func (c *Cluster) waitGone(d *Daemon, pid int) {
 	if p != nil && p.cmd.Process.Pid == pid {
 		exited = p.exited
 	}
-	for !gone(pid, exited) {
-		time.Sleep(5 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); !gone(pid, exited); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s (pid %d) still exists 10s after SIGKILL: is its parent reaping it?", d.Name, pid)
+		}
 	}
 	os.Remove(c.pidPath(d))
+	return nil
 }
 
 // Stop stops every daemon: the OSDs first, in parallel, so that they can
@@ -326,10 +341,18 @@ func (c *Cluster) checkAlive() error {
 	return nil
 }
 
-// Exited returns a channel closed when any daemon this launcher started
-// ends, with the error describing it.
-func (c *Cluster) Exited() <-chan error {
-	ch := make(chan error, 1)
+// DaemonExit reports a daemon that ended.
+type DaemonExit struct {
+	Name string
+	// Status is its exit status ("signal: killed", ...).
+	Status error
+}
+
+// Exited returns a channel that receives the first of the running daemons
+// this launcher started to end (daemons already gone are not reported
+// again).
+func (c *Cluster) Exited() <-chan DaemonExit {
+	ch := make(chan DaemonExit, 1)
 	c.mu.Lock()
 	procs := make(map[string]*proc, len(c.procs))
 	for k, v := range c.procs {
@@ -337,11 +360,15 @@ func (c *Cluster) Exited() <-chan error {
 	}
 	c.mu.Unlock()
 	for name, p := range procs {
+		select {
+		case <-p.exited:
+			continue
+		default:
+		}
 		go func() {
 			<-p.exited
-			d, _ := c.Daemon(name)
 			select {
-			case ch <- c.exitError(d, p):
+			case ch <- DaemonExit{Name: name, Status: p.err}:
 			default:
 			}
 		}()
@@ -357,3 +384,6 @@ func (c *Cluster) Connect(ctx context.Context, cfg client.Config) (*client.Conn,
 	cfg.Monitors = c.MonAddrs()
 	return client.Connect(ctx, cfg)
 }
+
+// SetOutput sets where progress messages go.
+func (c *Cluster) SetOutput(w io.Writer) { c.cfg.Out = w }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestConfigDefaultsAndChecks(t *testing.T) {
@@ -177,10 +178,15 @@ func TestSpawnStop(t *testing.T) {
 	if _, ok := c.pidOf(d); ok {
 		t.Fatal("still running after Stop")
 	}
-	if err := <-exited; !errors.Is(err, ErrDaemonExited) || !strings.Contains(err.Error(), "started") {
-		t.Fatalf("exit report %v: want ErrDaemonExited with the log's last lines", err)
+	if ev := <-exited; ev.Name != "osd.0" || ev.Status == nil {
+		t.Fatalf("exit report %+v: want osd.0 with its exit status", ev)
 	}
-	if err := c.checkAlive(); !errors.Is(err, ErrDaemonExited) {
-		t.Fatalf("checkAlive after exit: %v", err)
+	if err := c.checkAlive(); !errors.Is(err, ErrDaemonExited) || !strings.Contains(err.Error(), "started") {
+		t.Fatalf("checkAlive after exit: %v, want ErrDaemonExited with the log's last lines", err)
+	}
+	select {
+	case ev := <-c.Exited():
+		t.Fatalf("a gone daemon reported again: %+v", ev)
+	case <-time.After(50 * time.Millisecond):
 	}
 }
