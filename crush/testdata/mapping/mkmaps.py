@@ -264,6 +264,37 @@ def big_map():
           + buckets + rules.split("rule ec_rack")[0])
 
 
+def straw_map():
+    # Straw (v1) buckets with extreme, tiny, equal and zero weights: their
+    # straws must match crushtool's double-precision computation exactly
+    # (TestDerivedDataMatchesCrushtool compares them with the binary).
+    import random
+    rng = random.Random(7)
+    for v in (0, 1):
+        devs, text, d, hosts = [], "", 0, []
+        for b in range(60):
+            items = []
+            for _ in range(rng.randint(1, 9)):
+                devs.append(f"device {d} osd.{d}\n")
+                kind = rng.random()
+                if kind < 0.3:
+                    w = rng.choice(["1", "2", "0.5", "4", "8", "0.25", "3", "0", "16", "100"])
+                elif kind < 0.5:
+                    w = f"{rng.uniform(0.00002, 0.001):.5f}"
+                elif kind < 0.6:
+                    w = rng.choice(["0.00002", "100", "99.99"])
+                else:
+                    w = f"{rng.uniform(0.1, 10):.4f}"
+                items.append((f"osd.{d}", w))
+                d += 1
+            text += bucket("host", f"h{b}", -2 - b, "straw", items)
+            hosts.append((f"h{b}", None))
+        text += bucket("root", "default", -1, "straw", hosts)
+        rules = rule("rep", 0, "replicated", ["take default", "chooseleaf firstn 0 type host", "emit"])
+        write(f"straw_extremes_v{v}", f"Straw buckets with extreme weights, straw_calc_version {v}.",
+              f"tunable straw_calc_version {v}\n" + "".join(devs) + types("osd", "host", "root") + text + rules)
+
+
 def main():
     profile_maps()
     algs_maps()
@@ -272,6 +303,7 @@ def main():
     choose_args_map()
     edge_map()
     big_map()
+    straw_map()
 
 
 if __name__ == "__main__":

@@ -91,4 +91,5 @@ args = f"--rule {rng.randint(0, nrules-1)} --num-rep {rng.randint(1, 6)} --min-x
 for _ in range(rng.randint(0, 3)):
     if osd[0]: args += f" --weight {rng.randint(0, osd[0]-1)} {rng.choice(['0', '0.5', '0.1', '0.9'])}"
 if rng.random() < 0.3: args += f" --pool-id {rng.randint(0, 20)}"
+if rng.random() < 0.25: args += " --show-utilization"
 print(args, file=sys.stderr)
