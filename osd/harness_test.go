@@ -28,6 +28,7 @@ type testCluster struct {
 	osds    []*testOSD
 	clients map[string]pb.ObjectServiceClient
 	tid     uint64
+	limits  pg.LogLimits // zero: defaults
 }
 
 type testOSD struct {
@@ -61,8 +62,13 @@ func crushText(n int) string {
 }
 
 func newTestCluster(t testing.TB, n int, pgNum uint32) *testCluster {
+	return newTestClusterWith(t, n, pgNum, pg.LogLimits{})
+}
+
+// newTestClusterWith is newTestCluster with PG log limits.
+func newTestClusterWith(t testing.TB, n int, pgNum uint32, limits pg.LogLimits) *testCluster {
 	t.Helper()
-	c := &testCluster{t: t, fsid: cluster.UUID{1, 2, 3, 4}, clients: map[string]pb.ObjectServiceClient{}}
+	c := &testCluster{t: t, fsid: cluster.UUID{1, 2, 3, 4}, clients: map[string]pb.ObjectServiceClient{}, limits: limits}
 	cm, err := crush.Compile([]byte(crushText(n)))
 	if err != nil {
 		t.Fatalf("compile CRUSH map: %v", err)
@@ -95,7 +101,7 @@ func (c *testCluster) startOSD(id int32, dir string, create bool) *testOSD {
 	if err != nil {
 		t.Fatalf("osd.%d store: %v", id, err)
 	}
-	o, err := New(Config{ID: id, FSID: c.fsid, Store: st, Tick: 50 * time.Millisecond, MapWait: time.Second,
+	o, err := New(Config{ID: id, FSID: c.fsid, Store: st, Tick: 50 * time.Millisecond, MapWait: time.Second, LogLimits: c.limits,
 		Fatal: func(err error) { t.Errorf("osd.%d fatal: %v", id, err) }})
 	if err != nil {
 		t.Fatalf("osd.%d: %v", id, err)

@@ -162,3 +162,22 @@ func (p *peerSet) recover(osd int32, req *pb.RecoverRequest) error {
 	}
 	return nil
 }
+
+// listPG fetches one page of OSD osd's objects of h's PG.
+func (p *peerSet) listPG(h *pgHandle, osd int32, cursor []byte) (*pb.ListPGReply, error) {
+	c, err := p.client(osd)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(p.o.ctx, 60*time.Second)
+	defer cancel()
+	r, err := c.ListPG(ctx, &pb.ListPGRequest{Fsid: p.o.cfg.FSID.String(), FromOsd: p.o.cfg.ID, Epoch: p.o.Epoch(),
+		Pool: h.id.Pool, PgSeed: h.id.Seed, Cursor: cursor})
+	if err != nil {
+		return nil, err
+	}
+	if r.GetResult() != pb.Result_RESULT_OK {
+		return nil, fmt.Errorf("list PG %s on osd.%d: %s: %s", h.id, osd, r.GetResult(), r.GetMessage())
+	}
+	return r, nil
+}

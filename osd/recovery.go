@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/gorados/gorados/osd/pg"
@@ -51,9 +52,18 @@ func (h *pgHandle) retry(round uint64, what string, f func() error) bool {
 // every object of the plan from the source, writes them in chunks, then
 // applies the log changes.
 func (h *pgHandle) pullAndApply(plan pg.SyncPlan) {
+	objects := plan.Objects
+	h.log.Info("recovering from the authority", "source", plan.Source, "backfill", plan.Backfill, "objects", len(objects), "entries", len(plan.Entries))
+	var present map[string]bool
+	if plan.Backfill {
+		var ok bool
+		if objects, present, ok = h.listSource(plan); !ok {
+			return
+		}
+	}
 	var chunk []*pb.ObjectState
 	size := 0
-	for _, obj := range plan.Objects {
+	for _, obj := range objects {
 		var st *pb.ObjectState
 		ok := h.retry(plan.QueryEpoch, "pull "+obj.String(), func() (err error) {
 			st, err = h.o.peers.pull(h, plan.Source, obj)
@@ -69,8 +79,79 @@ func (h *pgHandle) pullAndApply(plan pg.SyncPlan) {
 		}
 	}
 	h.postObjects(plan.QueryEpoch, chunk, func(t *store.Txn) error {
+		if plan.Backfill {
+			if err := h.removeUnlisted(t, present); err != nil {
+				return err
+			}
+		}
 		return h.applySyncLog(t, plan)
 	})
+}
+
+// listSource lists every object the backfill source holds for the PG.
+func (h *pgHandle) listSource(plan pg.SyncPlan) ([]pg.ObjectID, map[string]bool, bool) {
+	var objects []pg.ObjectID
+	present := map[string]bool{}
+	var cursor []byte
+	for {
+		var page *pb.ListPGReply
+		ok := h.retry(plan.QueryEpoch, "list the backfill source", func() (err error) {
+			page, err = h.o.peers.listPG(h, plan.Source, cursor)
+			return err
+		})
+		if !ok {
+			return nil, nil, false
+		}
+		for _, loc := range page.GetObjects() {
+			o := pg.ObjectID{Namespace: string(loc.GetNamespace()), Key: string(loc.GetKey()), Name: string(loc.GetName())}
+			objects = append(objects, o)
+			present[pgObjectKey(o)] = true
+		}
+		if len(page.GetNextCursor()) == 0 {
+			return objects, present, true
+		}
+		cursor = page.GetNextCursor()
+	}
+}
+
+func pgObjectKey(o pg.ObjectID) string { return o.Namespace + "\x00" + o.Key + "\x00" + o.Name }
+
+// removeUnlisted removes, in t, every local object of the PG that the
+// backfill source does not hold.
+func (h *pgHandle) removeUnlisted(t *store.Txn, present map[string]bool) error {
+	for cursor := store.ListCursor(""); ; {
+		page, err := h.o.st.ListObjects(h.o.ctx, h.coll, cursor, 0)
+		if err != nil {
+			return err
+		}
+		for _, o := range page.Objects {
+			if !present[pgObjectKey(pgObject(o))] {
+				t.Remove(h.coll, o)
+			}
+		}
+		if page.Next == "" {
+			return nil
+		}
+		cursor = page.Next
+	}
+}
+
+// localObjects lists the PG's objects in this OSD's store.
+func (h *pgHandle) localObjects() ([]pg.ObjectID, error) {
+	var out []pg.ObjectID
+	for cursor := store.ListCursor(""); ; {
+		page, err := h.o.st.ListObjects(h.o.ctx, h.coll, cursor, 0)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range page.Objects {
+			out = append(out, pgObject(o))
+		}
+		if page.Next == "" {
+			return out, nil
+		}
+		cursor = page.Next
+	}
 }
 
 // postObjects writes object states on the shard in one transaction; final,
@@ -103,7 +184,11 @@ func (h *pgHandle) applySyncLog(t *store.Txn, plan pg.SyncPlan) error {
 	if err := h.core.ApplySync(plan); err != nil {
 		return err
 	}
-	t.RewindLog(h.coll, toStoreVersion(plan.RewindTo))
+	if plan.Backfill {
+		t.TrimLog(h.coll, store.EVersion{Epoch: math.MaxUint32, Version: math.MaxUint64})
+	} else {
+		t.RewindLog(h.coll, toStoreVersion(plan.RewindTo))
+	}
 	for _, e := range plan.Entries {
 		t.AppendLog(h.coll, toStoreVersion(e.Version), pg.EncodeEntry(e))
 	}
@@ -193,9 +278,20 @@ func (h *pgHandle) readObjectState(ctx context.Context, loc *pb.ObjectLocator) (
 // pushSync brings a replica to the primary's (authoritative) history:
 // objects in chunks, then a final step with the log changes.
 func (h *pgHandle) pushSync(plan pg.SyncPlan) {
+	objects := plan.Objects
+	h.log.Info("recovering a replica", "osd", plan.OSD, "backfill", plan.Backfill, "objects", len(objects), "entries", len(plan.Entries))
+	if plan.Backfill {
+		ok := h.retry(plan.QueryEpoch, "list local objects", func() (err error) {
+			objects, err = h.localObjects()
+			return err
+		})
+		if !ok {
+			return
+		}
+	}
 	req := h.recoverRequest(plan)
 	size := 0
-	for _, obj := range plan.Objects {
+	for _, obj := range objects {
 		var st *pb.ObjectState
 		ok := h.retry(plan.QueryEpoch, "read "+obj.String(), func() (err error) {
 			st, err = h.readObjectState(h.o.ctx, locatorOf(obj))
@@ -215,6 +311,12 @@ func (h *pgHandle) pushSync(plan pg.SyncPlan) {
 	req.Final = true
 	req.RewindTo = eversionPB(plan.RewindTo)
 	req.Entries = encodeEntries(plan.Entries)
+	if plan.Backfill {
+		req.Backfill, req.Tail = true, eversionPB(plan.Tail)
+		for _, o := range objects {
+			req.Present = append(req.Present, locatorOf(o))
+		}
+	}
 	if h.sendRecover(plan, req) {
 		h.post(func() { h.step(pg.SyncedEvent{From: plan.OSD, QueryEpoch: plan.QueryEpoch}) })
 	}
@@ -251,7 +353,18 @@ func (h *pgHandle) handleRecover(req *pb.RecoverRequest, reply func(pb.Result, s
 			return
 		}
 		plan := pg.SyncPlan{OSD: h.o.cfg.ID, QueryEpoch: req.GetRound(), Entries: entries,
-			RewindTo: pg.Eversion{Epoch: req.GetRewindTo().GetEpoch(), Version: req.GetRewindTo().GetVersion()}}
+			RewindTo: pg.Eversion{Epoch: req.GetRewindTo().GetEpoch(), Version: req.GetRewindTo().GetVersion()},
+			Backfill: req.GetBackfill(), Tail: pg.Eversion{Epoch: req.GetTail().GetEpoch(), Version: req.GetTail().GetVersion()}}
+		if plan.Backfill {
+			present := map[string]bool{}
+			for _, loc := range req.GetPresent() {
+				present[pgObjectKey(pg.ObjectID{Namespace: string(loc.GetNamespace()), Key: string(loc.GetKey()), Name: string(loc.GetName())})] = true
+			}
+			if err := h.removeUnlisted(t, present); err != nil {
+				reply(pb.Result_RESULT_IO_ERROR, err.Error())
+				return
+			}
+		}
 		if err := h.applySyncLog(t, plan); err != nil {
 			reply(pb.Result_RESULT_STALE_EPOCH, err.Error())
 			return

@@ -237,3 +237,26 @@ func (s *ClusterServer) Recover(ctx context.Context, req *pb.RecoverRequest) (*p
 		return &pb.RecoverReply{Result: pb.Result_RESULT_AGAIN, Message: "stopping", OsdEpoch: o.Epoch()}, nil
 	}
 }
+
+// ListPG implements pb.OSDClusterServer: one page of this OSD's objects of
+// a PG, whatever the PG's state (backfill sources are replicas).
+func (s *ClusterServer) ListPG(ctx context.Context, req *pb.ListPGRequest) (*pb.ListPGReply, error) {
+	o := s.o
+	if req.GetFsid() != o.cfg.FSID.String() {
+		return &pb.ListPGReply{Result: pb.Result_RESULT_WRONG_CLUSTER, Message: "list from another cluster"}, nil
+	}
+	h := o.handle(cluster.PGID{Pool: req.GetPool(), Seed: req.GetPgSeed()})
+	if h == nil {
+		return &pb.ListPGReply{Result: pb.Result_RESULT_AGAIN, Message: "PG not instantiated here"}, nil
+	}
+	page, err := o.st.ListObjects(ctx, h.coll, store.ListCursor(req.GetCursor()), 0)
+	if err != nil {
+		return &pb.ListPGReply{Result: pb.Result_RESULT_IO_ERROR, Message: err.Error()}, nil
+	}
+	reply := &pb.ListPGReply{NextCursor: []byte(page.Next)}
+	for _, obj := range page.Objects {
+		reply.Objects = append(reply.Objects, &pb.ObjectLocator{
+			Namespace: []byte(obj.Namespace), Key: []byte(obj.Key), Name: []byte(obj.Name)})
+	}
+	return reply, nil
+}

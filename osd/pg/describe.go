@@ -31,6 +31,10 @@ func DescribeSync(p SyncPlan) string {
 	for i, o := range p.Objects {
 		objs[i] = o.String()
 	}
+	if p.Backfill {
+		return fmt.Sprintf("backfill osd.%d from osd.%d round=%d log=(%s, ...] entries=%s",
+			p.OSD, p.Source, p.QueryEpoch, p.Tail, versions(p.Entries))
+	}
 	return fmt.Sprintf("sync osd.%d from osd.%d round=%d rewind-to=%s entries=%s objects=[%s]",
 		p.OSD, p.Source, p.QueryEpoch, p.RewindTo, versions(p.Entries), strings.Join(objs, " "))
 }

@@ -118,6 +118,11 @@ type Message struct {
 // history: drop its log entries after RewindTo (divergent: never
 // acknowledged), append Entries, and take Source's copy of every object
 // in Objects (or delete the object where Source has none).
+//
+// A Backfill plan is for a member whose log does not overlap the
+// authority's: its whole log is replaced by (Tail, Entries], and it takes
+// Source's copy of every object of the PG (and drops the others); Objects
+// is then empty, the daemon enumerates the source's objects.
 type SyncPlan struct {
 	OSD        int32
 	Source     int32
@@ -125,6 +130,8 @@ type SyncPlan struct {
 	RewindTo   Eversion
 	Entries    []LogEntry
 	Objects    []ObjectID
+	Backfill   bool
+	Tail       Eversion
 }
 
 // StateChange records one transition, with the reason in words.

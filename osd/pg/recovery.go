@@ -127,9 +127,8 @@ func (p *PG) maybePlan() {
 		}
 		plan, ok := planSync(o, r.logs[o], authLog)
 		if !ok {
-			p.waitFor(fmt.Sprintf("osd.%d's log (%s, %s] does not overlap the authority's (%s, %s]: it needs a backfill",
-				o, r.logs[o].Tail(), r.logs[o].Head(), authLog.Tail(), authLog.Head()))
-			return
+			// The logs do not overlap: backfill the whole PG.
+			plan = SyncPlan{OSD: o, Backfill: true, Tail: authLog.Tail(), Entries: authLog.Entries()}
 		}
 		plan.QueryEpoch = p.info.History.SameIntervalSince
 		if o == p.cfg.Whoami {
@@ -229,6 +228,9 @@ func (p *PG) ApplySync(plan SyncPlan) error {
 		return fmt.Errorf("pg %s (%s since %d) refuses a sync plan of round %d: %w",
 			p.cfg.PG, p.state, p.info.History.SameIntervalSince, plan.QueryEpoch, ErrWrongInterval)
 	}
+	if plan.Backfill {
+		return p.applyBackfill(plan)
+	}
 	if _, err := p.log.RewindTo(plan.RewindTo); err != nil {
 		return fmt.Errorf("pg %s: %w", p.cfg.PG, err)
 	}
@@ -238,6 +240,20 @@ func (p *PG) ApplySync(plan SyncPlan) error {
 			return err
 		}
 	}
+	p.persistInfo()
+	return nil
+}
+
+// applyBackfill replaces the whole log by the authority's (the request ids
+// of this OSD's trimmed entries stay in the dup list).
+func (p *PG) applyBackfill(plan SyncPlan) error {
+	l, err := RestoreLog(plan.Tail, plan.Entries, p.log.Dups())
+	if err != nil {
+		return fmt.Errorf("pg %s: backfill log: %w", p.cfg.PG, err)
+	}
+	p.log = l
+	p.info.LogTail = l.Tail()
+	p.info.LastUpdate, p.info.LastComplete = l.Head(), l.Head()
 	p.persistInfo()
 	return nil
 }

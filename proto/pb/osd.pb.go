@@ -3396,7 +3396,14 @@ type RecoverRequest struct {
 	Final    bool           `protobuf:"varint,8,opt,name=final,proto3" json:"final,omitempty"`
 	RewindTo *Eversion      `protobuf:"bytes,9,opt,name=rewind_to,json=rewindTo,proto3" json:"rewind_to,omitempty"`
 	// entries are PG log entries (encoding of package osd/pg).
-	Entries       [][]byte `protobuf:"bytes,10,rep,name=entries,proto3" json:"entries,omitempty"`
+	Entries [][]byte `protobuf:"bytes,10,rep,name=entries,proto3" json:"entries,omitempty"`
+	// backfill (final step only) replaces the replica's whole log by
+	// (tail, entries] and removes every local object not listed in present:
+	// the replica's log did not overlap the primary's, so the objects it
+	// holds cannot be trusted.
+	Backfill      bool             `protobuf:"varint,11,opt,name=backfill,proto3" json:"backfill,omitempty"`
+	Tail          *Eversion        `protobuf:"bytes,12,opt,name=tail,proto3" json:"tail,omitempty"`
+	Present       []*ObjectLocator `protobuf:"bytes,13,rep,name=present,proto3" json:"present,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3501,6 +3508,183 @@ func (x *RecoverRequest) GetEntries() [][]byte {
 	return nil
 }
 
+func (x *RecoverRequest) GetBackfill() bool {
+	if x != nil {
+		return x.Backfill
+	}
+	return false
+}
+
+func (x *RecoverRequest) GetTail() *Eversion {
+	if x != nil {
+		return x.Tail
+	}
+	return nil
+}
+
+func (x *RecoverRequest) GetPresent() []*ObjectLocator {
+	if x != nil {
+		return x.Present
+	}
+	return nil
+}
+
+// ListPGRequest asks for one page of a member's objects of a PG.
+type ListPGRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Fsid    string                 `protobuf:"bytes,1,opt,name=fsid,proto3" json:"fsid,omitempty"`
+	FromOsd int32                  `protobuf:"varint,2,opt,name=from_osd,json=fromOsd,proto3" json:"from_osd,omitempty"`
+	Epoch   uint64                 `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Pool    int64                  `protobuf:"varint,4,opt,name=pool,proto3" json:"pool,omitempty"`
+	PgSeed  uint32                 `protobuf:"varint,5,opt,name=pg_seed,json=pgSeed,proto3" json:"pg_seed,omitempty"`
+	// cursor is the next_cursor of the previous page; empty starts over.
+	Cursor        []byte `protobuf:"bytes,6,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPGRequest) Reset() {
+	*x = ListPGRequest{}
+	mi := &file_osd_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPGRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPGRequest) ProtoMessage() {}
+
+func (x *ListPGRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_osd_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPGRequest.ProtoReflect.Descriptor instead.
+func (*ListPGRequest) Descriptor() ([]byte, []int) {
+	return file_osd_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *ListPGRequest) GetFsid() string {
+	if x != nil {
+		return x.Fsid
+	}
+	return ""
+}
+
+func (x *ListPGRequest) GetFromOsd() int32 {
+	if x != nil {
+		return x.FromOsd
+	}
+	return 0
+}
+
+func (x *ListPGRequest) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *ListPGRequest) GetPool() int64 {
+	if x != nil {
+		return x.Pool
+	}
+	return 0
+}
+
+func (x *ListPGRequest) GetPgSeed() uint32 {
+	if x != nil {
+		return x.PgSeed
+	}
+	return 0
+}
+
+func (x *ListPGRequest) GetCursor() []byte {
+	if x != nil {
+		return x.Cursor
+	}
+	return nil
+}
+
+// ListPGReply is one page of a member's objects of a PG.
+type ListPGReply struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Result  Result                 `protobuf:"varint,1,opt,name=result,proto3,enum=gorados.osd.Result" json:"result,omitempty"`
+	Message string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	Objects []*ObjectLocator       `protobuf:"bytes,3,rep,name=objects,proto3" json:"objects,omitempty"`
+	// next_cursor continues the listing; empty when complete.
+	NextCursor    []byte `protobuf:"bytes,4,opt,name=next_cursor,json=nextCursor,proto3" json:"next_cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPGReply) Reset() {
+	*x = ListPGReply{}
+	mi := &file_osd_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPGReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPGReply) ProtoMessage() {}
+
+func (x *ListPGReply) ProtoReflect() protoreflect.Message {
+	mi := &file_osd_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPGReply.ProtoReflect.Descriptor instead.
+func (*ListPGReply) Descriptor() ([]byte, []int) {
+	return file_osd_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *ListPGReply) GetResult() Result {
+	if x != nil {
+		return x.Result
+	}
+	return Result_RESULT_OK
+}
+
+func (x *ListPGReply) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *ListPGReply) GetObjects() []*ObjectLocator {
+	if x != nil {
+		return x.Objects
+	}
+	return nil
+}
+
+func (x *ListPGReply) GetNextCursor() []byte {
+	if x != nil {
+		return x.NextCursor
+	}
+	return nil
+}
+
 // RecoverReply answers a RecoverRequest after the replica committed it.
 type RecoverReply struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -3514,7 +3698,7 @@ type RecoverReply struct {
 
 func (x *RecoverReply) Reset() {
 	*x = RecoverReply{}
-	mi := &file_osd_proto_msgTypes[44]
+	mi := &file_osd_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3526,7 +3710,7 @@ func (x *RecoverReply) String() string {
 func (*RecoverReply) ProtoMessage() {}
 
 func (x *RecoverReply) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[44]
+	mi := &file_osd_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3539,7 +3723,7 @@ func (x *RecoverReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoverReply.ProtoReflect.Descriptor instead.
 func (*RecoverReply) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{44}
+	return file_osd_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *RecoverReply) GetResult() Result {
@@ -3582,7 +3766,7 @@ type PeeringAck struct {
 
 func (x *PeeringAck) Reset() {
 	*x = PeeringAck{}
-	mi := &file_osd_proto_msgTypes[45]
+	mi := &file_osd_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3594,7 +3778,7 @@ func (x *PeeringAck) String() string {
 func (*PeeringAck) ProtoMessage() {}
 
 func (x *PeeringAck) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[45]
+	mi := &file_osd_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3607,7 +3791,7 @@ func (x *PeeringAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeeringAck.ProtoReflect.Descriptor instead.
 func (*PeeringAck) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{45}
+	return file_osd_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *PeeringAck) GetResult() Result {
@@ -3857,7 +4041,7 @@ const file_osd_proto_rawDesc = "" +
 	"\aversion\x18\t \x01(\v2\x15.gorados.osd.EversionR\aversion\x12!\n" +
 	"\fuser_version\x18\n" +
 	" \x01(\x04R\vuserVersion\x12&\n" +
-	"\x0fmtime_unix_nano\x18\v \x01(\x03R\rmtimeUnixNano\"\xb0\x02\n" +
+	"\x0fmtime_unix_nano\x18\v \x01(\x03R\rmtimeUnixNano\"\xad\x03\n" +
 	"\x0eRecoverRequest\x12\x12\n" +
 	"\x04fsid\x18\x01 \x01(\tR\x04fsid\x12\x19\n" +
 	"\bfrom_osd\x18\x02 \x01(\x05R\afromOsd\x12\x14\n" +
@@ -3869,7 +4053,23 @@ const file_osd_proto_rawDesc = "" +
 	"\x05final\x18\b \x01(\bR\x05final\x122\n" +
 	"\trewind_to\x18\t \x01(\v2\x15.gorados.osd.EversionR\brewindTo\x12\x18\n" +
 	"\aentries\x18\n" +
-	" \x03(\fR\aentries\"\xaa\x01\n" +
+	" \x03(\fR\aentries\x12\x1a\n" +
+	"\bbackfill\x18\v \x01(\bR\bbackfill\x12)\n" +
+	"\x04tail\x18\f \x01(\v2\x15.gorados.osd.EversionR\x04tail\x124\n" +
+	"\apresent\x18\r \x03(\v2\x1a.gorados.osd.ObjectLocatorR\apresent\"\x99\x01\n" +
+	"\rListPGRequest\x12\x12\n" +
+	"\x04fsid\x18\x01 \x01(\tR\x04fsid\x12\x19\n" +
+	"\bfrom_osd\x18\x02 \x01(\x05R\afromOsd\x12\x14\n" +
+	"\x05epoch\x18\x03 \x01(\x04R\x05epoch\x12\x12\n" +
+	"\x04pool\x18\x04 \x01(\x03R\x04pool\x12\x17\n" +
+	"\apg_seed\x18\x05 \x01(\rR\x06pgSeed\x12\x16\n" +
+	"\x06cursor\x18\x06 \x01(\fR\x06cursor\"\xab\x01\n" +
+	"\vListPGReply\x12+\n" +
+	"\x06result\x18\x01 \x01(\x0e2\x13.gorados.osd.ResultR\x06result\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x124\n" +
+	"\aobjects\x18\x03 \x03(\v2\x1a.gorados.osd.ObjectLocatorR\aobjects\x12\x1f\n" +
+	"\vnext_cursor\x18\x04 \x01(\fR\n" +
+	"nextCursor\"\xaa\x01\n" +
 	"\fRecoverReply\x12+\n" +
 	"\x06result\x18\x01 \x01(\x0e2\x13.gorados.osd.ResultR\x06result\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1b\n" +
@@ -3898,13 +4098,14 @@ const file_osd_proto_rawDesc = "" +
 	"\x13RESULT_NOT_EXECUTED\x10\f2\x97\x01\n" +
 	"\rObjectService\x127\n" +
 	"\aExecute\x12\x16.gorados.osd.OpRequest\x1a\x14.gorados.osd.OpReply\x12M\n" +
-	"\vListObjects\x12\x1f.gorados.osd.ListObjectsRequest\x1a\x1d.gorados.osd.ListObjectsReply2\x89\x02\n" +
+	"\vListObjects\x12\x1f.gorados.osd.ListObjectsRequest\x1a\x1d.gorados.osd.ListObjectsReply2\xc9\x02\n" +
 	"\n" +
 	"OSDCluster\x12;\n" +
 	"\x05RepOp\x12\x19.gorados.osd.RepOpRequest\x1a\x17.gorados.osd.RepOpReply\x12?\n" +
 	"\aPeering\x12\x1b.gorados.osd.PeeringMessage\x1a\x17.gorados.osd.PeeringAck\x12:\n" +
 	"\x04Pull\x12\x18.gorados.osd.PullRequest\x1a\x18.gorados.osd.ObjectState\x12A\n" +
-	"\aRecover\x12\x1b.gorados.osd.RecoverRequest\x1a\x19.gorados.osd.RecoverReplyB%Z#github.com/gorados/gorados/proto/pbb\x06proto3"
+	"\aRecover\x12\x1b.gorados.osd.RecoverRequest\x1a\x19.gorados.osd.RecoverReply\x12>\n" +
+	"\x06ListPG\x12\x1a.gorados.osd.ListPGRequest\x1a\x18.gorados.osd.ListPGReplyB%Z#github.com/gorados/gorados/proto/pbb\x06proto3"
 
 var (
 	file_osd_proto_rawDescOnce sync.Once
@@ -3919,7 +4120,7 @@ func file_osd_proto_rawDescGZIP() []byte {
 }
 
 var file_osd_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_osd_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_osd_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
 var file_osd_proto_goTypes = []any{
 	(Result)(0),                 // 0: gorados.osd.Result
 	(PGQuery_Kind)(0),           // 1: gorados.osd.PGQuery.Kind
@@ -3967,8 +4168,10 @@ var file_osd_proto_goTypes = []any{
 	(*PullRequest)(nil),         // 43: gorados.osd.PullRequest
 	(*ObjectState)(nil),         // 44: gorados.osd.ObjectState
 	(*RecoverRequest)(nil),      // 45: gorados.osd.RecoverRequest
-	(*RecoverReply)(nil),        // 46: gorados.osd.RecoverReply
-	(*PeeringAck)(nil),          // 47: gorados.osd.PeeringAck
+	(*ListPGRequest)(nil),       // 46: gorados.osd.ListPGRequest
+	(*ListPGReply)(nil),         // 47: gorados.osd.ListPGReply
+	(*RecoverReply)(nil),        // 48: gorados.osd.RecoverReply
+	(*PeeringAck)(nil),          // 49: gorados.osd.PeeringAck
 }
 var file_osd_proto_depIdxs = []int32{
 	2,  // 0: gorados.osd.OpRequest.reqid:type_name -> gorados.osd.ReqID
@@ -4033,26 +4236,32 @@ var file_osd_proto_depIdxs = []int32{
 	4,  // 59: gorados.osd.ObjectState.version:type_name -> gorados.osd.Eversion
 	44, // 60: gorados.osd.RecoverRequest.objects:type_name -> gorados.osd.ObjectState
 	4,  // 61: gorados.osd.RecoverRequest.rewind_to:type_name -> gorados.osd.Eversion
-	0,  // 62: gorados.osd.RecoverReply.result:type_name -> gorados.osd.Result
-	4,  // 63: gorados.osd.RecoverReply.last_update:type_name -> gorados.osd.Eversion
-	0,  // 64: gorados.osd.PeeringAck.result:type_name -> gorados.osd.Result
-	5,  // 65: gorados.osd.ObjectService.Execute:input_type -> gorados.osd.OpRequest
-	31, // 66: gorados.osd.ObjectService.ListObjects:input_type -> gorados.osd.ListObjectsRequest
-	33, // 67: gorados.osd.OSDCluster.RepOp:input_type -> gorados.osd.RepOpRequest
-	38, // 68: gorados.osd.OSDCluster.Peering:input_type -> gorados.osd.PeeringMessage
-	43, // 69: gorados.osd.OSDCluster.Pull:input_type -> gorados.osd.PullRequest
-	45, // 70: gorados.osd.OSDCluster.Recover:input_type -> gorados.osd.RecoverRequest
-	30, // 71: gorados.osd.ObjectService.Execute:output_type -> gorados.osd.OpReply
-	32, // 72: gorados.osd.ObjectService.ListObjects:output_type -> gorados.osd.ListObjectsReply
-	34, // 73: gorados.osd.OSDCluster.RepOp:output_type -> gorados.osd.RepOpReply
-	47, // 74: gorados.osd.OSDCluster.Peering:output_type -> gorados.osd.PeeringAck
-	44, // 75: gorados.osd.OSDCluster.Pull:output_type -> gorados.osd.ObjectState
-	46, // 76: gorados.osd.OSDCluster.Recover:output_type -> gorados.osd.RecoverReply
-	71, // [71:77] is the sub-list for method output_type
-	65, // [65:71] is the sub-list for method input_type
-	65, // [65:65] is the sub-list for extension type_name
-	65, // [65:65] is the sub-list for extension extendee
-	0,  // [0:65] is the sub-list for field type_name
+	4,  // 62: gorados.osd.RecoverRequest.tail:type_name -> gorados.osd.Eversion
+	3,  // 63: gorados.osd.RecoverRequest.present:type_name -> gorados.osd.ObjectLocator
+	0,  // 64: gorados.osd.ListPGReply.result:type_name -> gorados.osd.Result
+	3,  // 65: gorados.osd.ListPGReply.objects:type_name -> gorados.osd.ObjectLocator
+	0,  // 66: gorados.osd.RecoverReply.result:type_name -> gorados.osd.Result
+	4,  // 67: gorados.osd.RecoverReply.last_update:type_name -> gorados.osd.Eversion
+	0,  // 68: gorados.osd.PeeringAck.result:type_name -> gorados.osd.Result
+	5,  // 69: gorados.osd.ObjectService.Execute:input_type -> gorados.osd.OpRequest
+	31, // 70: gorados.osd.ObjectService.ListObjects:input_type -> gorados.osd.ListObjectsRequest
+	33, // 71: gorados.osd.OSDCluster.RepOp:input_type -> gorados.osd.RepOpRequest
+	38, // 72: gorados.osd.OSDCluster.Peering:input_type -> gorados.osd.PeeringMessage
+	43, // 73: gorados.osd.OSDCluster.Pull:input_type -> gorados.osd.PullRequest
+	45, // 74: gorados.osd.OSDCluster.Recover:input_type -> gorados.osd.RecoverRequest
+	46, // 75: gorados.osd.OSDCluster.ListPG:input_type -> gorados.osd.ListPGRequest
+	30, // 76: gorados.osd.ObjectService.Execute:output_type -> gorados.osd.OpReply
+	32, // 77: gorados.osd.ObjectService.ListObjects:output_type -> gorados.osd.ListObjectsReply
+	34, // 78: gorados.osd.OSDCluster.RepOp:output_type -> gorados.osd.RepOpReply
+	49, // 79: gorados.osd.OSDCluster.Peering:output_type -> gorados.osd.PeeringAck
+	44, // 80: gorados.osd.OSDCluster.Pull:output_type -> gorados.osd.ObjectState
+	48, // 81: gorados.osd.OSDCluster.Recover:output_type -> gorados.osd.RecoverReply
+	47, // 82: gorados.osd.OSDCluster.ListPG:output_type -> gorados.osd.ListPGReply
+	76, // [76:83] is the sub-list for method output_type
+	69, // [69:76] is the sub-list for method input_type
+	69, // [69:69] is the sub-list for extension type_name
+	69, // [69:69] is the sub-list for extension extendee
+	0,  // [0:69] is the sub-list for field type_name
 }
 
 func init() { file_osd_proto_init() }
@@ -4106,7 +4315,7 @@ func file_osd_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_osd_proto_rawDesc), len(file_osd_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   46,
+			NumMessages:   48,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -194,6 +194,7 @@ const (
 	OSDCluster_Peering_FullMethodName = "/gorados.osd.OSDCluster/Peering"
 	OSDCluster_Pull_FullMethodName    = "/gorados.osd.OSDCluster/Pull"
 	OSDCluster_Recover_FullMethodName = "/gorados.osd.OSDCluster/Recover"
+	OSDCluster_ListPG_FullMethodName  = "/gorados.osd.OSDCluster/ListPG"
 )
 
 // OSDClusterClient is the client API for OSDCluster service.
@@ -219,6 +220,9 @@ type OSDClusterClient interface {
 	// copies, and in the final step the log changes (rewind of divergent
 	// entries, missing entries). It replies after the commit.
 	Recover(ctx context.Context, in *RecoverRequest, opts ...grpc.CallOption) (*RecoverReply, error)
+	// ListPG pages through the objects a member holds for a PG, for a
+	// primary that backfills itself from the authoritative member.
+	ListPG(ctx context.Context, in *ListPGRequest, opts ...grpc.CallOption) (*ListPGReply, error)
 }
 
 type oSDClusterClient struct {
@@ -269,6 +273,16 @@ func (c *oSDClusterClient) Recover(ctx context.Context, in *RecoverRequest, opts
 	return out, nil
 }
 
+func (c *oSDClusterClient) ListPG(ctx context.Context, in *ListPGRequest, opts ...grpc.CallOption) (*ListPGReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPGReply)
+	err := c.cc.Invoke(ctx, OSDCluster_ListPG_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OSDClusterServer is the server API for OSDCluster service.
 // All implementations must embed UnimplementedOSDClusterServer
 // for forward compatibility.
@@ -292,6 +306,9 @@ type OSDClusterServer interface {
 	// copies, and in the final step the log changes (rewind of divergent
 	// entries, missing entries). It replies after the commit.
 	Recover(context.Context, *RecoverRequest) (*RecoverReply, error)
+	// ListPG pages through the objects a member holds for a PG, for a
+	// primary that backfills itself from the authoritative member.
+	ListPG(context.Context, *ListPGRequest) (*ListPGReply, error)
 	mustEmbedUnimplementedOSDClusterServer()
 }
 
@@ -313,6 +330,9 @@ func (UnimplementedOSDClusterServer) Pull(context.Context, *PullRequest) (*Objec
 }
 func (UnimplementedOSDClusterServer) Recover(context.Context, *RecoverRequest) (*RecoverReply, error) {
 	return nil, status.Error(codes.Unimplemented, "method Recover not implemented")
+}
+func (UnimplementedOSDClusterServer) ListPG(context.Context, *ListPGRequest) (*ListPGReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListPG not implemented")
 }
 func (UnimplementedOSDClusterServer) mustEmbedUnimplementedOSDClusterServer() {}
 func (UnimplementedOSDClusterServer) testEmbeddedByValue()                    {}
@@ -407,6 +427,24 @@ func _OSDCluster_Recover_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OSDCluster_ListPG_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPGRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OSDClusterServer).ListPG(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OSDCluster_ListPG_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OSDClusterServer).ListPG(ctx, req.(*ListPGRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // OSDCluster_ServiceDesc is the grpc.ServiceDesc for OSDCluster service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -429,6 +467,10 @@ var OSDCluster_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Recover",
 			Handler:    _OSDCluster_Recover_Handler,
+		},
+		{
+			MethodName: "ListPG",
+			Handler:    _OSDCluster_ListPG_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
