@@ -21,9 +21,9 @@ const (
 	// infos disagree, and it brings every member to the authoritative log
 	// (log query, then sync plans) before going active.
 	StateRecovering
-	// StateWaiting: primary, the members' logs do not overlap (one needs a
-	// backfill, which this release does not do), so the PG serves no I/O
-	// until a new interval.
+	// StateWaiting: primary, a member answered the log query with a log
+	// that contradicts its own info; the PG serves no I/O until a new
+	// interval.
 	StateWaiting
 	// StatePeered: primary, infos agree but the acting set is smaller than
 	// min_size; no client I/O.
