@@ -166,3 +166,24 @@ func FuzzParseMembers(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMapStateRestore: a snapshot from the network either restores or is
+// refused with ErrCorruptStore; it never panics.
+func FuzzMapStateRestore(f *testing.F) {
+	s := openTestState(f, 5)
+	if _, err := s.apply(2, bootstrapEntry(f, newTestMap(f))); err != nil {
+		f.Fatal(err)
+	}
+	good, err := s.snapshotData()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := openTestState(t, 5)
+		if err := r.restore(7, data); err != nil && !errors.Is(err, ErrCorruptStore) {
+			t.Fatalf("restore error of the wrong kind: %v", err)
+		}
+	})
+}

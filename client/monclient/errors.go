@@ -36,6 +36,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error returns the monitor's message.
 func (e *Error) Error() string { return e.Msg }
 
 // Unwrap returns the sentinel kind.
