@@ -22,6 +22,7 @@ import (
 //	commits/txn group commits per transaction
 //	fsyncs/txn  2 x commits/txn (bbolt fdatasyncs data pages, then the meta page)
 //	cpu-µs/op   user+system CPU of the whole process per op (Unix)
+//	commit-µs   mean time of one group commit: execution, bbolt write, fsyncs
 //	written-B/op bytes the process handed to write/pwrite per op (wchar of
 //	            /proc/self/io, Linux): bbolt's pages plus its meta page. The
 //	            kernel's write_bytes counter reads about 4x higher on this
@@ -89,6 +90,9 @@ func runWriters(b *testing.B, s *Store, writers int, op func(i int64, rng *rand.
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "IOPS")
 	b.ReportMetric(commits/float64(b.N), "commits/txn")
 	b.ReportMetric(2*commits/float64(b.N), "fsyncs/txn")
+	if commits > 0 {
+		b.ReportMetric(float64((st.CommitTime-before.CommitTime).Microseconds())/commits, "commit-µs")
+	}
 	if disk1, ok := procWriteBytes(); ok && diskOK {
 		b.ReportMetric(float64(disk1-disk0)/float64(b.N), "written-B/op")
 	}
@@ -232,6 +236,7 @@ func BenchmarkBaselineFile(b *testing.B) {
 			defer f.Close()
 			data := pattern(1, size)
 			b.SetBytes(int64(size))
+			cpu0, cpuOK := processCPU()
 			start := time.Now()
 			for i := 0; i < b.N; i++ {
 				if _, err := f.WriteAt(data, int64(i)*int64(size)); err != nil {
@@ -242,6 +247,9 @@ func BenchmarkBaselineFile(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "IOPS")
+			if cpu1, ok := processCPU(); ok && cpuOK {
+				b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+			}
 		})
 	}
 }

@@ -306,6 +306,7 @@ func (s *Store) failBatch(batch []*Pending, err error) {
 // ack completes every transaction of a batch.
 func (s *Store) ack(batch []*Pending) {
 	for _, p := range batch {
+		s.recycleBlocks(p.txn)
 		p.txn = nil // let the data go
 		close(p.done)
 		<-s.slots

@@ -33,6 +33,10 @@ type Store struct {
 
 	nextNID uint64 // owned by the committer after Open
 
+	// blockPool holds *[]byte buffers of crcLen+blockSize bytes for
+	// prepared data blocks.
+	blockPool sync.Pool
+
 	stats struct {
 		txns, failedTxns, commits, maxBatch, bytesPut, commitNanos atomic.Uint64
 	}
@@ -143,6 +147,10 @@ func start(dir string, db *bolt.DB, o Options) (*Store, error) {
 	if err := db.View(s.loadMeta); err != nil {
 		db.Close()
 		return nil, err
+	}
+	s.blockPool.New = func() any {
+		b := make([]byte, 0, crcLen+s.blockSize)
+		return &b
 	}
 	if o.ReadOnly {
 		close(s.stopped)
