@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorados/gorados/cluster"
 	"github.com/gorados/gorados/proto/pb"
 )
 
@@ -78,4 +79,27 @@ func httpGet(t testing.TB, url string) string {
 		t.Fatalf("GET %s: %d %v\n%s", url, resp.StatusCode, err, b)
 	}
 	return string(b)
+}
+
+// Rule: OSDs boot under their hosts (the monitors place them in CRUSH), a
+// write lands on distinct hosts, and SIGTERM marks the OSD down before it
+// exits.
+func TestBootPlacementAndMarkDown(t *testing.T) {
+	c := newClusterWith(t, 3, true)
+	pool := c.createPool("data", 8, 3, 2)
+	rc := c.client(pool)
+	mustOK(t, "write", rc.do(t, rc.request("placed", writeFull([]byte("x")))))
+	m := rc.curMap()
+	id, _ := m.ObjectToPG(pool, "placed", "", "")
+	_, _, acting, _ := m.PGToUpActing(id)
+	hosts := map[string]bool{}
+	for _, o := range acting {
+		hosts[m.OSDs[o].Host] = true
+	}
+	if len(acting) != 3 || len(hosts) != 3 {
+		t.Fatalf("acting %v on hosts %v, want 3 OSDs on 3 hosts", acting, hosts)
+	}
+	victim := c.osds[2]
+	victim.p.term(t)
+	c.waitMap(func(m *cluster.OSDMap) bool { return !m.IsUp(victim.id) }, "the stopped OSD marked down")
 }

@@ -164,11 +164,20 @@ type testCluster struct {
 	mons string
 	mc   *monclient.Client
 	osds []*osdProc
+	// bootPlacement leaves CRUSH placement to the monitors (OSDs boot with
+	// --crush-update-on-start=true) instead of a map set by the test.
+	bootPlacement bool
 }
 
 func newCluster(t testing.TB, n int) *testCluster {
+	return newClusterWith(t, n, false)
+}
+
+// newClusterWith is newCluster; with bootPlacement the monitors place the
+// booting OSDs under their hosts.
+func newClusterWith(t testing.TB, n int, bootPlacement bool) *testCluster {
 	t.Helper()
-	c := &testCluster{t: t}
+	c := &testCluster{t: t, bootPlacement: bootPlacement}
 	addr := freeAddrs(t, 1)[0]
 	c.mons = addr
 	c.mon = start(t, "mon.a", "mon", "--id", "a", "--data", filepath.Join(t.TempDir(), "mon-a"),
@@ -183,7 +192,9 @@ func newCluster(t testing.TB, n int) *testCluster {
 	for i := range n {
 		c.osds = append(c.osds, c.mkfs(fmt.Sprintf("host%d", i)))
 	}
-	c.setCrush()
+	if !bootPlacement {
+		c.setCrush()
+	}
 	for _, o := range c.osds {
 		c.startOSD(o)
 	}
@@ -251,7 +262,8 @@ func (c *testCluster) mkfs(host string) *osdProc {
 
 func (c *testCluster) startOSD(o *osdProc) {
 	o.p = start(c.t, fmt.Sprintf("osd.%d", o.id), "osd", "--data", o.dir, "--public-addr", o.pub,
-		"--cluster-addr", o.clu, "--metrics-addr", o.metric, "--log-level", osdLogLevel(), "--crush-update-on-start=false")
+		"--cluster-addr", o.clu, "--metrics-addr", o.metric, "--log-level", osdLogLevel(),
+		fmt.Sprintf("--crush-update-on-start=%v", c.bootPlacement))
 }
 
 // osdLogLevel is the OSDs' log level: warn, or $GORADOS_TEST_OSD_LOG.
