@@ -61,7 +61,7 @@ func (m *Map) RunTest(w io.Writer, opt TestOptions) error {
 	if err := m.mapRange(bw, opt, reweight, u); err != nil {
 		return err
 	}
-	u.write(bw, opt, m.RuleNames[int32(opt.Rule)], reweight)
+	u.write(bw, m, opt, reweight)
 	return flushTest(bw)
 }
 
@@ -228,8 +228,9 @@ func (u *utilization) add(items []int32) {
 
 // write prints the result-size counts in ascending size, then for each
 // device that stored something and has a non-zero reweight its count and
-// its expected share of total x * num_rep by reweight.
-func (u *utilization) write(w io.Writer, opt TestOptions, ruleName string, reweight []uint32) {
+// its expected share, by reweight, of x count * min(num_rep, the rule's
+// placeable replicas).
+func (u *utilization) write(w io.Writer, m *Map, opt TestOptions, reweight []uint32) {
 	if !u.on {
 		return
 	}
@@ -239,13 +240,13 @@ func (u *utilization) write(w io.Writer, opt TestOptions, ruleName string, rewei
 	}
 	sort.Ints(sizes)
 	for _, s := range sizes {
-		fmt.Fprintf(w, "rule %d (%s) num_rep %d result size == %d:\t%d/%d\n", opt.Rule, ruleName, opt.NumRep, s, u.sizes[s], u.total)
+		fmt.Fprintf(w, "rule %d (%s) num_rep %d result size == %d:\t%d/%d\n", opt.Rule, m.RuleNames[int32(opt.Rule)], opt.NumRep, s, u.sizes[s], u.total)
 	}
 	var sum float64
 	for _, rw := range reweight {
 		sum += float64(rw) / 65536
 	}
-	objects := float64(u.total * opt.NumRep)
+	objects := float64(u.total * min(opt.NumRep, m.placeableReplicas(m.Rule(opt.Rule))))
 	for d, n := range u.stored {
 		if n == 0 || reweight[d] == 0 {
 			continue
@@ -253,4 +254,41 @@ func (u *utilization) write(w io.Writer, opt TestOptions, ruleName string, rewei
 		expected := objects * (float64(reweight[d]) / 65536) / sum
 		fmt.Fprintf(w, "  device %d:\t\t stored : %d\t expected : %s\n", d, n, strconv.FormatFloat(expected, 'g', 6, 64))
 	}
+}
+
+// placeableReplicas is crushtool's estimate of how many items a rule can
+// place per input, used only for the "expected" figures of the utilization
+// report; it was established by experiment with crushtool 16.2. Every step
+// with an opcode of 2 or more other than emit (choose steps, but set_*
+// steps too, whose type argument is 0) names a type T and a count. Each
+// naming adds the number of named buckets of type T to a per-type total (a
+// type named twice counts its buckets twice); the count of the last step
+// naming T, when positive and smaller, replaces that total. The estimate is
+// the smallest positive total, or max(max_buckets, max_devices) when there
+// is none or it is larger.
+func (m *Map) placeableReplicas(r *Rule) int {
+	bucketsOfType := map[int32]int{}
+	for id := range m.Names {
+		if b := m.Bucket(id); b != nil {
+			bucketsOfType[int32(b.Type)]++
+		}
+	}
+	total := map[int32]int{}
+	last := map[int32]int32{}
+	for _, st := range r.Steps {
+		if st.Op >= OpChooseFirstN && st.Op != OpEmit {
+			total[st.Arg2] += bucketsOfType[st.Arg2]
+			last[st.Arg2] = st.Arg1
+		}
+	}
+	best := max(len(m.Buckets), int(m.MaxDevices))
+	for t, n := range total {
+		if c := int(last[t]); c > 0 && c < n {
+			n = c
+		}
+		if n > 0 && n < best {
+			best = n
+		}
+	}
+	return best
 }

@@ -3,6 +3,7 @@ package crush
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -128,5 +129,37 @@ func TestRunTestErrors(t *testing.T) {
 	}
 	if _, err := m.testReweights(TestOptions{NumRep: 1, Weights: map[int32]float32{20: 0.5}}); err != nil {
 		t.Errorf("named device outside buckets: %v", err)
+	}
+}
+
+// TestPlaceableReplicas pins crushtool's estimate behind the "expected"
+// utilization figures, case by case as observed with crushtool 16.2.
+func TestPlaceableReplicas(t *testing.T) {
+	m := buildHierarchy(t, 2, 3, 2) // 6 hosts, 2 racks, 1 root, 12 OSDs, 9 bucket slots
+	for _, b := range m.Buckets {
+		m.Names[b.ID] = fmt.Sprintf("b%d", -b.ID)
+	}
+	const host, rack = 1, 2
+	step := func(op Op, n, typ int32) Step { return Step{Op: op, Arg1: n, Arg2: typ} }
+	take, emit := Step{Op: OpTake, Arg1: -1}, Step{Op: OpEmit}
+	cases := []struct {
+		name  string
+		steps []Step
+		want  int
+	}{
+		{"hosts", []Step{take, step(OpChooseLeafFirstN, 0, host), emit}, 6},
+		{"count caps", []Step{take, step(OpChooseFirstN, 2, host), step(OpChooseLeafFirstN, 1, 0), emit}, 2},
+		{"negative count", []Step{take, step(OpChooseFirstN, -1, rack), step(OpChooseFirstN, 0, 0), emit}, 2},
+		{"no choose step", []Step{take, emit}, 12},
+		{"type named twice", []Step{take, step(OpChooseLeafFirstN, 0, host), emit, take, step(OpChooseLeafFirstN, 0, host), emit}, 12},
+		{"last count wins", []Step{take, step(OpChooseLeafFirstN, 2, host), emit, take, step(OpChooseLeafFirstN, 0, host), emit}, 12},
+		{"last count caps", []Step{take, step(OpChooseLeafFirstN, 0, host), emit, take, step(OpChooseLeafFirstN, 2, host), emit}, 2},
+		{"count above buckets", []Step{take, step(OpChooseLeafIndep, 8, host), emit}, 6},
+		{"set step", []Step{step(OpSetChooseTries, 3, 0), take, step(OpChooseFirstN, 0, 0), emit}, 12},
+	}
+	for _, c := range cases {
+		if got := m.placeableReplicas(&Rule{Steps: c.steps}); got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
 	}
 }
