@@ -74,6 +74,15 @@ func (c *Cluster) runOnce(d *Daemon, bin string, args []string) error {
 	return nil
 }
 
+// PID returns the pid of the named daemon if it runs.
+func (c *Cluster) PID(name string) (int, bool) {
+	d, err := c.Daemon(name)
+	if err != nil {
+		return 0, false
+	}
+	return c.pidOf(d)
+}
+
 // pidOf returns the pid of daemon d if it runs, from its pid file. The
 // process must still run with d's data directory on its command line, so
 // a reused pid is not mistaken for the daemon.

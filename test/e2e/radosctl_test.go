@@ -98,3 +98,36 @@ func TestRadosctlQuickstart(t *testing.T) {
 		t.Fatalf("daemons still running after dev down:\n%s", status)
 	}
 }
+
+// TestSystemdUnitsUseKnownFlags checks that every flag the unit files and
+// example env files of deploy/ pass to mon and osd is one the binaries
+// know, so the units do not rot when flags change.
+func TestSystemdUnitsUseKnownFlags(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagRE := regexp.MustCompile(`(?:^|\s)--([a-z][a-z-]*)`)
+	for bin, files := range map[string][]string{
+		"mon": {"deploy/systemd/gorados-mon@.service", "deploy/examples/mon.env"},
+		"osd": {"deploy/systemd/gorados-osd@.service"},
+	} {
+		help, _ := exec.Command(filepath.Join(binDir, bin), "--help").CombinedOutput()
+		for _, f := range files {
+			b, err := os.ReadFile(filepath.Join(root, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range strings.Split(string(b), "\n") {
+				if strings.HasPrefix(strings.TrimSpace(line), "#") {
+					continue
+				}
+				for _, m := range flagRE.FindAllStringSubmatch(line, -1) {
+					if !regexp.MustCompile(`-{1,2}` + m[1] + `\b`).Match(help) {
+						t.Errorf("%s passes --%s, which `%s --help` does not list", f, m[1], bin)
+					}
+				}
+			}
+		}
+	}
+}
