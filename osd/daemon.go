@@ -192,8 +192,7 @@ func (d *daemon) listen(reg *prometheus.Registry) error {
 		pub.Close()
 		return fmt.Errorf("listen on the cluster address: %w", err)
 	}
-	opts := []grpc.ServerOption{grpc.MaxRecvMsgSize(maxMessageBytes), grpc.MaxSendMsgSize(maxMessageBytes)}
-	d.grpcPub, d.grpcClu = grpc.NewServer(opts...), grpc.NewServer(opts...)
+	d.grpcPub, d.grpcClu = grpc.NewServer(ServerOptions()...), grpc.NewServer(ServerOptions()...)
 	pb.RegisterObjectServiceServer(d.grpcPub, d.o.ObjectServer())
 	pb.RegisterOSDClusterServer(d.grpcClu, d.o.ClusterServer())
 	go func() { _ = d.grpcPub.Serve(pub) }()

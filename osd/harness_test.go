@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/gorados/gorados/cluster"
 	"github.com/gorados/gorados/crush"
@@ -118,7 +117,7 @@ func (to *testOSD) serve(t testing.TB, register func(*grpc.Server)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := grpc.NewServer(grpc.MaxRecvMsgSize(maxMessageBytes), grpc.MaxSendMsgSize(maxMessageBytes))
+	s := grpc.NewServer(ServerOptions()...)
 	register(s)
 	go func() { _ = s.Serve(lis) }()
 	to.servers = append(to.servers, s)
@@ -166,8 +165,7 @@ func (c *testCluster) client(addr string) pb.ObjectServiceClient {
 	if cl := c.clients[addr]; cl != nil {
 		return cl
 	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes)))
+	conn, err := grpc.NewClient(addr, DialOptions()...)
 	if err != nil {
 		c.t.Fatal(err)
 	}

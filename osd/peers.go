@@ -37,8 +37,7 @@ func (p *peerSet) client(id int32) (pb.OSDClusterClient, error) {
 	if c := p.conns[addr]; c != nil {
 		return pb.NewOSDClusterClient(c), nil
 	}
-	c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes)))
+	c, err := grpc.NewClient(addr, DialOptions()...)
 	if err != nil {
 		return nil, fmt.Errorf("dial osd.%d at %s: %w", id, addr, err)
 	}
@@ -49,6 +48,20 @@ func (p *peerSet) client(id int32) (pb.OSDClusterClient, error) {
 // maxMessageBytes bounds gRPC messages: a full 128 MiB object plus room
 // for the envelope.
 const maxMessageBytes = 140 << 20
+
+// ServerOptions are the gRPC options of the OSD's public and cluster
+// servers.
+func ServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{grpc.MaxRecvMsgSize(maxMessageBytes), grpc.MaxSendMsgSize(maxMessageBytes)}
+}
+
+// DialOptions are the gRPC options for connections to OSDs (peers, and
+// clients that move whole objects of up to 128 MiB). Larger HTTP/2 flow
+// windows were tried and made no measurable difference on loopback.
+func DialOptions() []grpc.DialOption {
+	return []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes))}
+}
 
 func (p *peerSet) close() {
 	p.mu.Lock()

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/gorados/gorados/cluster"
+	"github.com/gorados/gorados/osd"
 	"github.com/gorados/gorados/proto/pb"
 )
 
@@ -62,8 +62,7 @@ func (rc *rawClient) osdClient(addr string) pb.ObjectServiceClient {
 	cc := rc.conn[addr]
 	if cc == nil {
 		var err error
-		cc, err = grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(200<<20), grpc.MaxCallSendMsgSize(200<<20)))
+		cc, err = grpc.NewClient(addr, osd.DialOptions()...)
 		if err != nil {
 			panic(err)
 		}
