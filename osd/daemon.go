@@ -61,6 +61,8 @@ func Mkfs(ctx context.Context, cfg MkfsConfig) (*Superblock, error) {
 	}
 	defer mc.Close()
 	sb := &Superblock{UUID: newUUID(), Monitors: cfg.Monitors, Host: cfg.Host, DeviceClass: cfg.DeviceClass, Created: time.Now().UTC()}
+	ctx, cancel := context.WithTimeout(ctx, monitorTimeout)
+	defer cancel()
 	if sb.ID, sb.FSID, err = mc.OSDCreate(ctx, sb.UUID); err != nil {
 		return nil, fmt.Errorf("osd create: %w", err)
 	}
@@ -171,6 +173,8 @@ func (d *daemon) start(ctx context.Context) error {
 // firstMap fetches the current map and checks that the data directory
 // belongs to the monitors' cluster.
 func (d *daemon) firstMap(ctx context.Context) (*cluster.OSDMap, error) {
+	ctx, cancel := context.WithTimeout(ctx, monitorTimeout)
+	defer cancel()
 	m, err := d.mc.GetMap(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("get the cluster map from %v: %w", d.sb.Monitors, err)
@@ -238,8 +242,14 @@ func (d *daemon) followMaps(ctx context.Context, have *cluster.OSDMap) {
 	}
 }
 
+// monitorTimeout bounds the monitor calls of mkfs and start-up, so that a
+// wrong --mon or a cluster without quorum gives an error instead of a hang.
+const monitorTimeout = 60 * time.Second
+
 // boot announces the OSD to the monitors with its addresses.
 func (d *daemon) boot(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, monitorTimeout)
+	defer cancel()
 	host := d.sb.Host
 	if d.cfg.KeepCrushLocation {
 		host = ""
