@@ -130,13 +130,22 @@ func newRaftNode(cfg nodeConfig, storage *raftStorage, sm applier, log *slog.Log
 	n.idCounter.Store(binary.BigEndian.Uint64(seed[:]) &^ (1 << 63))
 	rc := &raft.Config{
 		ID: cfg.ID, ElectionTick: cfg.ElectionTicks, HeartbeatTick: cfg.HeartbeatTicks,
-		Storage: storage, Applied: sm.applied(),
+		Storage: storage, Applied: appliedForRestart(storage, sm),
 		MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 256, MaxUncommittedEntriesSize: 64 << 20,
 		CheckQuorum: true, PreVote: true, ReadOnlyOption: raft.ReadOnlySafe,
 		Logger: raftLogger{log.With("component", "raft")},
 	}
 	n.node = raft.RestartNode(rc)
 	return n
+}
+
+// appliedForRestart is the applied index raft starts from: the state
+// machine's, capped by the commit index on disk (which may lag, see
+// raftStorage.Save). Entries between the two are delivered again once the
+// leader confirms the commit, and the applier skips them.
+func appliedForRestart(storage *raftStorage, sm applier) uint64 {
+	hs, _, _ := storage.InitialState()
+	return min(sm.applied(), hs.GetCommit())
 }
 
 // start runs the node loop until stop is called or persisting fails.

@@ -186,9 +186,19 @@ func (s *raftStorage) Snapshot() (*raftpb.Snapshot, error) {
 // Save durably stores what a raft Ready asks for, in one transaction: a
 // snapshot received from the leader (which replaces the whole log), new
 // entries (which truncate any conflicting tail) and the HardState.
+//
+// A HardState that only advances Commit is kept in memory and not written
+// (as etcd's MustSync): the commit index is recovered from the leader after
+// a restart, and fsyncing it would cost a disk flush per epoch. It reaches
+// the disk with the next append or snapshot; the node starts raft with an
+// applied index no higher than the stored commit (see appliedForRestart).
 func (s *raftStorage) Save(hs *raftpb.HardState, ents []*raftpb.Entry, snap *raftpb.Snapshot) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(ents) == 0 && raft.IsEmptySnap(snap) && commitOnly(s.hardState, hs) {
+		s.hardState = proto.Clone(hs).(*raftpb.HardState)
+		return nil
+	}
 	next := s.raftState
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if !raft.IsEmptySnap(snap) {
@@ -209,6 +219,11 @@ func (s *raftStorage) Save(hs *raftpb.HardState, ents []*raftpb.Entry, snap *raf
 	}
 	s.raftState = next
 	return nil
+}
+
+// commitOnly reports whether next differs from prev in Commit alone.
+func commitOnly(prev, next *raftpb.HardState) bool {
+	return next != nil && next.GetTerm() == prev.GetTerm() && next.GetVote() == prev.GetVote()
 }
 
 func (s *raftState) putHardState(tx *bolt.Tx, hs *raftpb.HardState) error {
@@ -339,6 +354,10 @@ func (s *raftStorage) CreateSnapshot(i uint64, cs *raftpb.ConfState, data []byte
 	next := s.raftState
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		if err := next.putSnapshot(tx, snap, false); err != nil {
+			return err
+		}
+		// The stored commit must not fall behind the compacted log.
+		if err := next.putHardState(tx, next.hardState); err != nil {
 			return err
 		}
 		if !compact {

@@ -144,3 +144,44 @@ func TestOpenStoreRejectsCorruptFile(t *testing.T) {
 		t.Fatalf("openStore on garbage: %v, want ErrCorruptStore", err)
 	}
 }
+
+// TestRaftStorageCommitOnlyNotWritten: a HardState that only advances the
+// commit index stays in memory (no fsync per epoch) until the next append
+// or snapshot writes it, so the stored commit never trails the compacted log.
+func TestRaftStorageCommitOnlyNotWritten(t *testing.T) {
+	dir := t.TempDir()
+	s := openTestRaftStorage(t, dir)
+	hs := func(commit uint64) *raftpb.HardState {
+		return &raftpb.HardState{Term: new(uint64(1)), Vote: new(uint64(1)), Commit: new(commit)}
+	}
+	var ents []*raftpb.Entry
+	for i := uint64(1); i <= 10; i++ {
+		ents = append(ents, ent(i, 1))
+	}
+	mustSave(t, s, hs(3), ents, nil)
+	mustSave(t, s, hs(9), nil, nil)
+	if got, _, _ := s.InitialState(); got.GetCommit() != 9 {
+		t.Fatalf("in-memory commit %d, want 9", got.GetCommit())
+	}
+	s.db.Close()
+	s = openTestRaftStorage(t, dir)
+	if got, _, _ := s.InitialState(); got.GetCommit() != 3 {
+		t.Fatalf("stored commit %d after a commit-only save, want 3 (not written)", got.GetCommit())
+	}
+	mustSave(t, s, hs(9), nil, nil)
+	if err := s.CreateSnapshot(8, &raftpb.ConfState{Voters: []uint64{1}}, nil, 2); err != nil {
+		t.Fatal(err)
+	}
+	s.db.Close()
+	s = openTestRaftStorage(t, dir)
+	if got, _, _ := s.InitialState(); got.GetCommit() != 9 {
+		t.Fatalf("stored commit %d after a snapshot, want 9", got.GetCommit())
+	}
+	// A vote change is always written.
+	mustSave(t, s, &raftpb.HardState{Term: new(uint64(2)), Vote: new(uint64(3)), Commit: new(uint64(9))}, nil, nil)
+	s.db.Close()
+	s = openTestRaftStorage(t, dir)
+	if got, _, _ := s.InitialState(); got.GetTerm() != 2 || got.GetVote() != 3 {
+		t.Fatalf("term/vote change not stored: %v", got)
+	}
+}
