@@ -51,6 +51,11 @@ func (p *Pending) Err() error {
 // queued and may yet commit.
 func (p *Pending) Wait(ctx context.Context) error {
 	select {
+	case <-p.done: // a completed transaction reports its outcome even if ctx ended
+		return p.err
+	default:
+	}
+	select {
 	case <-p.done:
 		return p.err
 	case <-ctx.Done():
@@ -83,6 +88,9 @@ func (s *Store) Submit(ctx context.Context, t *Txn) (*Pending, error) {
 	}
 	if s.opts.ReadOnly {
 		return nil, fmt.Errorf("%w: the store is open read-only", ErrInvalid)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	if err := s.validate(t); err != nil {
 		return nil, err

@@ -251,6 +251,11 @@ func TestWaitContextAndCloseDrains(t *testing.T) {
 	ctx, cancel = context.WithTimeout(bg, time.Millisecond)
 	wantErr(t, queued[0].Wait(ctx), context.DeadlineExceeded)
 	cancel()
+	// A context that ended before Submit is refused even when there is room.
+	done, cancelDone := context.WithCancel(bg)
+	cancelDone()
+	_, err = s.Submit(done, func() *Txn { x := NewTxn(); x.Touch(testPG, obj("q4")); return x }())
+	wantErr(t, err, context.Canceled)
 
 	closed := make(chan error)
 	go func() { closed <- s.Close() }()
