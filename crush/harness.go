@@ -242,16 +242,18 @@ func (u *utilization) write(w io.Writer, m *Map, opt TestOptions, reweight []uin
 	for _, s := range sizes {
 		fmt.Fprintf(w, "rule %d (%s) num_rep %d result size == %d:\t%d/%d\n", opt.Rule, m.RuleNames[int32(opt.Rule)], opt.NumRep, s, u.sizes[s], u.total)
 	}
-	var sum float64
-	for _, rw := range reweight {
-		sum += float64(rw) / 65536
-	}
-	objects := float64(u.total * min(opt.NumRep, m.placeableReplicas(m.Rule(opt.Rule))))
+	// crushtool computes these figures in single precision from an exact
+	// weight total: each device's share of the total and the product with
+	// the object count are float32 operations, which shows in the last
+	// printed digit.
+	sum := float32(float64(weightSum(reweight)) / 65536)
+	objects := float32(u.total * min(opt.NumRep, m.placeableReplicas(m.Rule(opt.Rule))))
 	for d, n := range u.stored {
 		if n == 0 || reweight[d] == 0 {
 			continue
 		}
-		expected := objects * (float64(reweight[d]) / 65536) / sum
+		share := float32(reweight[d]) / 65536 / sum
+		expected := float64(share * objects)
 		fmt.Fprintf(w, "  device %d:\t\t stored : %d\t expected : %s\n", d, n, strconv.FormatFloat(expected, 'g', 6, 64))
 	}
 }

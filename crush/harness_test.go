@@ -163,3 +163,26 @@ func TestPlaceableReplicas(t *testing.T) {
 		}
 	}
 }
+
+// TestUtilizationSinglePrecision pins crushtool's float32 arithmetic in the
+// expected figures: 1800 objects, device 13 at reweight 0.5 among 19
+// devices gives 48.6487 (double precision would print 48.6486).
+func TestUtilizationSinglePrecision(t *testing.T) {
+	m := NewMap()
+	m.MaxDevices = 19
+	m.Rules = []*Rule{{Steps: []Step{{Op: OpTake, Arg1: 0}, {Op: OpEmit}}}}
+	reweight := make([]uint32, 19)
+	for i := range reweight {
+		reweight[i] = WeightOne
+	}
+	reweight[13] = 0x8000
+	u := newUtilization(true, 19)
+	u.total = 300
+	u.sizes[1] = 300
+	u.stored[13] = 11
+	var out bytes.Buffer
+	u.write(&out, m, TestOptions{NumRep: 6}, reweight)
+	if want := "  device 13:\t\t stored : 11\t expected : 48.6487\n"; !strings.HasSuffix(out.String(), want) {
+		t.Errorf("got %q, want it to end with %q", out.String(), want)
+	}
+}
