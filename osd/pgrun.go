@@ -30,6 +30,11 @@ type pgHandle struct {
 	parked  map[uint64]*repOp             // repops ahead of the log head, by version counter
 	commits map[pg.Eversion]chan struct{} // local commits in flight
 
+	// submitted and committed count the PG's store transactions (submission
+	// order is commit order); deferred actions wait for a count.
+	submitted, committed uint64
+	deferred             []deferredAction
+
 	// interval is same_interval_since, read off the shard by repop senders
 	// to stop retrying for an old interval.
 	interval atomic.Uint64
@@ -105,6 +110,8 @@ func (h *pgHandle) submitAsync(t *store.Txn, then func()) {
 		h.o.fatal(h.id, err)
 		return
 	}
+	h.submitted++
+	seq := h.submitted
 	go func() {
 		if err := p.Wait(h.o.ctx); err != nil {
 			if h.o.ctx.Err() == nil {
@@ -112,10 +119,43 @@ func (h *pgHandle) submitAsync(t *store.Txn, then func()) {
 			}
 			return
 		}
-		if then != nil {
-			h.post(then)
-		}
+		h.post(func() {
+			// The store commits in submission order: seq committed means
+			// every earlier transaction of the PG is committed too.
+			h.committed = max(h.committed, seq)
+			if then != nil {
+				then()
+			}
+			h.runDeferred()
+		})
 	}()
+}
+
+// afterCommitted runs f once every transaction the PG submitted so far is
+// committed. Anything that reports the PG's state to others (peering
+// messages, answers to resent writes, recovery pushes) goes through it:
+// the core's info and log run ahead of the store, and a peer or a client
+// must never learn of an entry that a crash could still take back.
+func (h *pgHandle) afterCommitted(f func()) {
+	if h.committed >= h.submitted {
+		f()
+		return
+	}
+	h.deferred = append(h.deferred, deferredAction{seq: h.submitted, f: f})
+}
+
+type deferredAction struct {
+	seq uint64
+	f   func()
+}
+
+func (h *pgHandle) runDeferred() {
+	n := 0
+	for n < len(h.deferred) && h.deferred[n].seq <= h.committed {
+		h.deferred[n].f()
+		n++
+	}
+	h.deferred = h.deferred[n:]
 }
 
 // effects executes the non-persistent part of a Ready.
@@ -135,6 +175,14 @@ func (h *pgHandle) effects(r pg.Ready) {
 	for _, e := range r.Dropped {
 		h.dropped(e)
 	}
+	if len(r.Messages) > 0 || len(r.Syncs) > 0 {
+		h.afterCommitted(func() { h.sendEffects(r) })
+	}
+}
+
+// sendEffects sends a Ready's messages and starts its sync plans, once the
+// state they describe is committed.
+func (h *pgHandle) sendEffects(r pg.Ready) {
 	for _, m := range r.Messages {
 		h.o.peers.sendPeering(h.id, m)
 	}

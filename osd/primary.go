@@ -103,7 +103,7 @@ func (h *pgHandle) answerDup(op *clientOp) bool {
 	case inflight:
 		h.dupWait[d.ReqID] = append(h.dupWait[d.ReqID], op)
 	default:
-		h.replyDup(op, d)
+		h.afterCommitted(func() { h.replyDup(op, d) })
 	}
 	return true
 }
