@@ -215,8 +215,21 @@ func readMetadata(ctx context.Context, ioctx *client.IOContext, runName string) 
 	if err != nil {
 		return md, err
 	}
-	if err := json.Unmarshal(b, &md); err != nil || md.Prefix == "" || md.ObjectSize <= 0 {
+	if md, err = parseMetadata(b); err != nil {
 		return md, fmt.Errorf("%w: %q does not hold bench metadata (%v): remove it or pick another --run-name", ErrNoData, runName, err)
+	}
+	return md, nil
+}
+
+// parseMetadata decodes a run's metadata object, which anyone may have
+// overwritten: it must name a prefix, a count and a size in range.
+func parseMetadata(b []byte) (metadata, error) {
+	var md metadata
+	if err := json.Unmarshal(b, &md); err != nil {
+		return md, err
+	}
+	if md.Prefix == "" || md.ObjectSize <= 0 || md.ObjectSize > 64<<20 || md.Objects < 0 || md.Objects > 1<<30 {
+		return md, fmt.Errorf("prefix %q, %d objects of %d bytes", md.Prefix, md.Objects, md.ObjectSize)
 	}
 	return md, nil
 }

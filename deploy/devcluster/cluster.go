@@ -68,6 +68,9 @@ func prepare(cfg Config) (c *Cluster, fresh bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
+	if !fresh {
+		fmt.Fprintf(cfg.Out, "%s holds a cluster already: restarting it as it was created (size flags do not apply; `dev down --purge` starts over)\n", dir)
+	}
 	bin := cfg.BinDir
 	if bin == "" {
 		if bin, err = Binaries(dir, cfg.Out); err != nil {

@@ -137,12 +137,36 @@ func readLayout(dir string) (*Layout, error) {
 	if err != nil {
 		return nil, err
 	}
-	var l Layout
-	if err := json.Unmarshal(b, &l); err != nil {
+	l, err := parseLayout(b)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w: remove the directory to start over", filepath.Join(dir, layoutFile), err)
 	}
+	return l, nil
+}
+
+// parseLayout decodes and checks a cluster.json: names unique and safe as
+// file names, kinds known, addresses present.
+func parseLayout(b []byte) (*Layout, error) {
+	var l Layout
+	if err := json.Unmarshal(b, &l); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, d := range l.Daemons {
+		switch {
+		case d == nil:
+			return nil, errors.New("the layout has an empty daemon entry")
+		case d.Kind != KindMon && d.Kind != KindOSD:
+			return nil, fmt.Errorf("daemon %q has unknown kind %q", d.Name, d.Kind)
+		case !strings.HasPrefix(d.Name, d.Kind+".") || strings.ContainsAny(d.Name, "/\\\x00") || d.Name == d.Kind+"." || seen[d.Name]:
+			return nil, fmt.Errorf("daemon name %q is not a unique %s.ID", d.Name, d.Kind)
+		case d.Addr == "" || d.HTTPAddr == "" || (d.Kind == KindOSD && d.ClusterAddr == ""):
+			return nil, fmt.Errorf("daemon %s lacks an address", d.Name)
+		}
+		seen[d.Name] = true
+	}
 	if len(l.Mons()) == 0 {
-		return nil, fmt.Errorf("%s lists no monitor: remove the directory to start over", filepath.Join(dir, layoutFile))
+		return nil, errors.New("the layout lists no monitor")
 	}
 	return &l, nil
 }

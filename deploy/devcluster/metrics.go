@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -27,8 +28,14 @@ func Scrape(ctx context.Context, addr string) (Samples, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("GET http://%s/metrics: %s", addr, resp.Status)
 	}
+	return ParseSamples(resp.Body)
+}
+
+// ParseSamples reads a Prometheus text exposition; lines that are not
+// "series value" (comments, malformed lines) are skipped.
+func ParseSamples(r io.Reader) (Samples, error) {
 	s := Samples{}
-	sc := bufio.NewScanner(resp.Body)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()

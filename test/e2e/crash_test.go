@@ -38,15 +38,19 @@ func startAllOSDs(t *testing.T, c *devcluster.Cluster) {
 }
 
 // TestKill9AfterAck: every OSD is killed with -9 right after a batch of
-// writes was acknowledged, three times over; after the restarts every
-// acknowledged object reads back intact.
+// writes was acknowledged, three times over (ten with GORADOS_E2E_HEAVY=1);
+// after the restarts every acknowledged object reads back intact.
 func TestKill9AfterAck(t *testing.T) {
 	c := sharedCluster(t)
 	conn := connect(t, c, client.Config{})
 	io := openPool(t, c, conn)
 	ctx := testCtx(t, 5*time.Minute)
 	var acked []object
-	for round := range 3 {
+	rounds := 3
+	if heavy() {
+		rounds = 10
+	}
+	for round := range rounds {
 		batch := mixedObjects(fmt.Sprintf("ack%d", round), 64, uint64(100+round))
 		mustWrite(t, ctx, io, batch, 16)
 		killAllOSDs(t, c)
