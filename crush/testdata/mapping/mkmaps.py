@@ -243,7 +243,8 @@ def edge_map():
              + rule("leaf_quirk", 11, "erasure", ["take l0", "chooseleaf indep 0 type osd", "emit"])
              + rule("local_only", 12, "replicated", ["set_choose_local_tries 3", "set_choose_local_fallback_tries 0",
                                                      "take default", "choose firstn 0 type osd", "emit"])
-             + rule("boundary", 13, "replicated", ["take l0", "choose firstn 0 type osd", "emit"]))
+             + rule("boundary", 13, "replicated", ["take l0", "choose firstn 0 type osd", "emit"])
+             + rule("two_stage", 14, "replicated", ["take default", "choose firstn 0 type host", "choose firstn 2 type osd", "emit"]))
     write("edges_legacy", "Edge cases under argonaut tunables.", devs + types("osd", "host", "root") + text + rules)
     write("edges_jewel", "Edge cases under jewel tunables.", tunables("jewel") + devs + types("osd", "host", "root") + text + rules)
 
@@ -295,6 +296,17 @@ def straw_map():
               f"tunable straw_calc_version {v}\n" + "".join(devs) + types("osd", "host", "root") + text + rules)
 
 
+def list_boundary_map():
+    # A list bucket -2 of two items weighing 0.5: item 1 wins when
+    # hash4(x, 1, r, -2) & 0xffff < 32768 strictly; x = 36484 hits 32768
+    # exactly at r = 0 (cases start their range there).
+    text = (bucket("host", "l", -2, "list", [("osd.0", "0.5"), ("osd.1", "0.5")])
+            + bucket("root", "default", -1, "straw2", [("l", None)]))
+    write("list_boundary", "A list bucket whose choice sits exactly on the weight boundary for x = 36484.",
+          tunables("optimal") + "device 0 osd.0\ndevice 1 osd.1\n" + types("osd", "host", "root") + text
+          + rule("one", 0, "replicated", ["take l", "choose firstn 1 type osd", "emit"]))
+
+
 def main():
     profile_maps()
     algs_maps()
@@ -304,6 +316,7 @@ def main():
     edge_map()
     big_map()
     straw_map()
+    list_boundary_map()
 
 
 if __name__ == "__main__":
