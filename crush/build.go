@@ -7,28 +7,11 @@ package crush
 // every path computes the derived data the same way crushtool does.
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/big"
 	"math/bits"
 	"sort"
-)
-
-// Errors of the bucket builder, the tunable profiles and the test harness.
-// Callers branch on them with errors.Is; the wrapped messages say what was
-// wrong in the input.
-var (
-	// ErrBadBucket reports a bucket that cannot be built from its items.
-	ErrBadBucket = errors.New("invalid bucket")
-	// ErrUnknownProfile reports a tunables profile name that does not exist.
-	ErrUnknownProfile = errors.New("unknown tunables profile")
-	// ErrUnknownRule reports a rule id that names no rule of the map.
-	ErrUnknownRule = errors.New("unknown rule")
-	// ErrBadTestOption reports an invalid option of the crushtool-style test harness.
-	ErrBadTestOption = errors.New("invalid test option")
-	// ErrUnknownDevice reports a device id that the map does not contain.
-	ErrUnknownDevice = errors.New("unknown device")
 )
 
 // treeItemsMax is the largest tree bucket Ceph can build: it stores the node
