@@ -88,7 +88,9 @@ func (p *peerSet) sendPeering(id cluster.PGID, m pg.Message) {
 		msg.Msg = &pb.PeeringMessage_Query{Query: &pb.PGQuery{Kind: pb.PGQuery_LOG}}
 	case pg.MsgLog:
 		msg.Msg = &pb.PeeringMessage_Log{Log: &pb.PGLog{Info: pg.EncodeInfo(m.Info),
-			Tail: eversionPB(m.Tail), Entries: encodeEntries(m.Entries)}}
+			Tail: eversionPB(m.Tail), Entries: encodeEntries(m.Entries), Dups: encodeDups(m.Dups)}}
+	case pg.MsgActivated:
+		msg.Msg = &pb.PeeringMessage_Activated{Activated: &pb.PGActivated{}}
 	}
 	go func() {
 		c, err := p.client(m.To)

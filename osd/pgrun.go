@@ -209,16 +209,47 @@ func (h *pgHandle) peeringEvent(msg *pb.PeeringMessage) {
 		if info, ok := h.decodeInfo(x.Activate.GetInfo()); ok {
 			h.step(pg.ActivateEvent{From: from, QueryEpoch: qe, Info: info})
 		}
+	case *pb.PeeringMessage_Activated:
+		h.step(pg.ActivatedEvent{From: from, QueryEpoch: qe})
 	case *pb.PeeringMessage_Log:
-		info, ok := h.decodeInfo(x.Log.GetInfo())
-		entries, err := decodeEntries(x.Log.GetEntries())
-		if ok && err == nil {
-			tail := pg.Eversion{Epoch: x.Log.GetTail().GetEpoch(), Version: x.Log.GetTail().GetVersion()}
-			h.step(pg.LogEvent{From: from, QueryEpoch: qe, Info: info, Tail: tail, Entries: entries})
-		} else if err != nil {
-			h.log.Warn("dropping a PG log with a bad entry", "from", from, "err", err)
+		h.logEvent(from, qe, x.Log)
+	}
+}
+
+func (h *pgHandle) logEvent(from int32, qe uint64, l *pb.PGLog) {
+	info, ok := h.decodeInfo(l.GetInfo())
+	entries, err := decodeEntries(l.GetEntries())
+	if err == nil && ok {
+		var dups []pg.Dup
+		if dups, err = decodeDups(l.GetDups()); err == nil {
+			tail := pg.Eversion{Epoch: l.GetTail().GetEpoch(), Version: l.GetTail().GetVersion()}
+			h.step(pg.LogEvent{From: from, QueryEpoch: qe, Info: info, Tail: tail, Entries: entries, Dups: dups})
+			return
 		}
 	}
+	if err != nil {
+		h.log.Warn("dropping a PG log with a bad entry", "from", from, "err", err)
+	}
+}
+
+func decodeDups(raw [][]byte) ([]pg.Dup, error) {
+	out := make([]pg.Dup, len(raw))
+	for i, b := range raw {
+		d, err := pg.DecodeDup(b)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+func encodeDups(ds []pg.Dup) [][]byte {
+	out := make([][]byte, len(ds))
+	for i, d := range ds {
+		out[i] = pg.EncodeDup(d)
+	}
+	return out
 }
 
 func decodeEntries(raw [][]byte) ([]pg.LogEntry, error) {

@@ -186,6 +186,9 @@ func (h *pgHandle) applySyncLog(t *store.Txn, plan pg.SyncPlan) error {
 	}
 	if plan.Backfill {
 		t.TrimLog(h.coll, store.EVersion{Epoch: math.MaxUint32, Version: math.MaxUint64})
+		for _, d := range plan.Dups {
+			t.SetPGMeta(h.coll, dupKey(d.Version), pg.EncodeDup(d))
+		}
 	} else {
 		t.RewindLog(h.coll, toStoreVersion(plan.RewindTo))
 	}
@@ -312,7 +315,7 @@ func (h *pgHandle) pushSync(plan pg.SyncPlan) {
 	req.RewindTo = eversionPB(plan.RewindTo)
 	req.Entries = encodeEntries(plan.Entries)
 	if plan.Backfill {
-		req.Backfill, req.Tail = true, eversionPB(plan.Tail)
+		req.Backfill, req.Tail, req.Dups = true, eversionPB(plan.Tail), encodeDups(plan.Dups)
 		for _, o := range objects {
 			req.Present = append(req.Present, locatorOf(o))
 		}
@@ -352,7 +355,12 @@ func (h *pgHandle) handleRecover(req *pb.RecoverRequest, reply func(pb.Result, s
 			reply(pb.Result_RESULT_INVALID_ARGUMENT, err.Error())
 			return
 		}
-		plan := pg.SyncPlan{OSD: h.o.cfg.ID, QueryEpoch: req.GetRound(), Entries: entries,
+		dups, err := decodeDups(req.GetDups())
+		if err != nil {
+			reply(pb.Result_RESULT_INVALID_ARGUMENT, err.Error())
+			return
+		}
+		plan := pg.SyncPlan{OSD: h.o.cfg.ID, QueryEpoch: req.GetRound(), Entries: entries, Dups: dups,
 			RewindTo: pg.Eversion{Epoch: req.GetRewindTo().GetEpoch(), Version: req.GetRewindTo().GetVersion()},
 			Backfill: req.GetBackfill(), Tail: pg.Eversion{Epoch: req.GetTail().GetEpoch(), Version: req.GetTail().GetVersion()}}
 		if plan.Backfill {

@@ -40,6 +40,14 @@ type ActivateEvent struct {
 	Info       Info
 }
 
+// ActivatedEvent is a replica's word that it persisted the activation.
+type ActivatedEvent struct {
+	From       int32
+	QueryEpoch uint64
+}
+
+func (ActivatedEvent) isEvent() {}
+
 // LogEvent carries a peer's PG log, answering a MsgLogQuery.
 type LogEvent struct {
 	From       int32
@@ -47,6 +55,7 @@ type LogEvent struct {
 	Info       Info
 	Tail       Eversion
 	Entries    []LogEntry
+	Dups       []Dup
 }
 
 // SyncedEvent reports that OSD From finished its SyncPlan: the log entries
@@ -80,6 +89,8 @@ const (
 	MsgLogQuery
 	// MsgLog carries the sender's info and PG log.
 	MsgLog
+	// MsgActivated tells the primary the activation is persisted.
+	MsgActivated
 )
 
 // String names the message kind.
@@ -95,6 +106,8 @@ func (t MsgType) String() string {
 		return "log-query"
 	case MsgLog:
 		return "log"
+	case MsgActivated:
+		return "activated"
 	}
 	return fmt.Sprintf("msg(%d)", uint8(t))
 }
@@ -109,9 +122,10 @@ type Message struct {
 	QueryEpoch uint64
 	// Info is set on notifies, activations and logs.
 	Info Info
-	// Tail and Entries are set on logs.
+	// Tail, Entries and Dups are set on logs.
 	Tail    Eversion
 	Entries []LogEntry
+	Dups    []Dup
 }
 
 // SyncPlan is what one acting member must do to hold the authoritative
@@ -132,6 +146,9 @@ type SyncPlan struct {
 	Objects    []ObjectID
 	Backfill   bool
 	Tail       Eversion
+	// Dups are the authority's dup list, which a backfilled member takes
+	// with the log so that resends of trimmed writes are still answered.
+	Dups []Dup
 }
 
 // StateChange records one transition, with the reason in words.

@@ -41,8 +41,11 @@ type PG struct {
 	peers        map[int32]Info
 	ticksWaiting int
 	// rec is the recovery round in progress (StateRecovering).
-	rec      *recoveryRound
-	inflight []*inflightWrite
+	rec *recoveryRound
+	// activating holds the replicas that have not yet persisted the
+	// activation (StateActivating).
+	activating map[int32]bool
+	inflight   []*inflightWrite
 	// committed is the newest version committed on every acting member.
 	committed Eversion
 	ready     Ready
@@ -106,6 +109,8 @@ func (p *PG) Step(ev Event) error {
 		p.handleCommit(ev)
 	case ActivateEvent:
 		p.handleActivate(ev)
+	case ActivatedEvent:
+		p.handleActivated(ev)
 	case LogEvent:
 		p.handleLog(ev)
 	case SyncedEvent:
@@ -119,7 +124,7 @@ func (p *PG) Step(ev Event) error {
 // Tick advances logical time: a primary still peering re-sends its queries
 // every QueryRetryTicks ticks.
 func (p *PG) Tick() {
-	if p.state != StatePeering && p.state != StateRecovering {
+	if p.state != StatePeering && p.state != StateRecovering && p.state != StateActivating {
 		return
 	}
 	p.ticksWaiting++
@@ -127,10 +132,13 @@ func (p *PG) Tick() {
 		return
 	}
 	p.ticksWaiting = 0
-	if p.state == StatePeering {
+	switch p.state {
+	case StatePeering:
 		p.sendQueries()
-	} else {
+	case StateRecovering:
 		p.sendLogQueries()
+	default:
+		p.sendActivates()
 	}
 }
 
@@ -200,6 +208,7 @@ func (p *PG) takeRole(reason string) {
 	p.dropInflight()
 	p.peers = map[int32]Info{}
 	p.rec = nil
+	p.activating = nil
 	p.ticksWaiting = 0
 	p.persistInfo()
 	switch {
@@ -245,7 +254,7 @@ func (p *PG) handleQuery(q QueryEvent) {
 	}
 	if q.Log {
 		p.send(Message{To: q.From, Type: MsgLog, QueryEpoch: q.QueryEpoch, Info: p.info,
-			Tail: p.log.Tail(), Entries: p.log.Entries()})
+			Tail: p.log.Tail(), Entries: p.log.Entries(), Dups: p.log.Dups()})
 		return
 	}
 	p.send(Message{To: q.From, Type: MsgNotify, QueryEpoch: q.QueryEpoch, Info: p.info})
@@ -269,14 +278,15 @@ func (p *PG) handleNotify(n NotifyEvent) {
 func (p *PG) evaluatePeers() {
 	members := p.mapping.members()
 	for _, o := range members {
+		if _, heard := p.peers[o]; !heard && o != p.cfg.Whoami {
+			return
+		}
+	}
+	for _, o := range members {
 		if o == p.cfg.Whoami {
 			continue
 		}
-		peer, heard := p.peers[o]
-		if !heard {
-			return
-		}
-		if ok, why := p.info.agreesWith(peer); !ok {
+		if ok, why := p.info.agreesWith(p.peers[o]); !ok {
 			p.startRecovery(fmt.Sprintf("osd.%d disagrees: %s", o, why))
 			return
 		}
@@ -284,20 +294,51 @@ func (p *PG) evaluatePeers() {
 	p.activate(len(members))
 }
 
+// activate records the activation epoch and asks every replica to persist
+// it; the PG serves I/O once all of them did (activating -> active), so
+// that every member of an interval that went active can prove it in a
+// later recovery (§6.4 of the peering spec).
 func (p *PG) activate(members int) {
 	if members < p.mapping.MinSize {
 		p.setState(StatePeered, fmt.Sprintf("infos agree but %d acting < min_size %d", members, p.mapping.MinSize))
 		return
 	}
 	p.info.LastEpochStarted = p.mapping.Epoch
-	p.info.History.LastEpochStarted = p.mapping.Epoch
 	p.persistInfo()
-	p.setState(StateActive, fmt.Sprintf("all %d acting members agree at %s", members, p.info.LastUpdate))
+	p.activating = map[int32]bool{}
 	for _, o := range p.mapping.members() {
 		if o != p.cfg.Whoami {
-			p.send(Message{To: o, Type: MsgActivate, QueryEpoch: p.info.History.SameIntervalSince, Info: p.info})
+			p.activating[o] = true
 		}
 	}
+	p.setState(StateActivating, fmt.Sprintf("all %d acting members agree at %s", members, p.info.LastUpdate))
+	p.sendActivates()
+	p.maybeActive()
+}
+
+func (p *PG) sendActivates() {
+	for _, o := range sortedIDs(p.activating) {
+		p.send(Message{To: o, Type: MsgActivate, QueryEpoch: p.info.History.SameIntervalSince, Info: p.info})
+	}
+}
+
+// maybeActive serves I/O once every replica persisted the activation.
+func (p *PG) maybeActive() {
+	if len(p.activating) > 0 {
+		return
+	}
+	p.activating = nil
+	p.info.History.LastEpochStarted = p.info.LastEpochStarted
+	p.persistInfo()
+	p.setState(StateActive, "every replica persisted the activation")
+}
+
+func (p *PG) handleActivated(a ActivatedEvent) {
+	if p.state != StateActivating || a.QueryEpoch != p.info.History.SameIntervalSince {
+		return
+	}
+	delete(p.activating, a.From)
+	p.maybeActive()
 }
 
 // handleActivate records, on a replica, that the PG went active in this
@@ -310,4 +351,7 @@ func (p *PG) handleActivate(a ActivateEvent) {
 	p.info.LastEpochStarted = max(p.info.LastEpochStarted, a.Info.LastEpochStarted)
 	p.info.History.LastEpochStarted = max(p.info.History.LastEpochStarted, a.Info.History.LastEpochStarted)
 	p.persistInfo()
+	// The daemon sends messages only after the PG's transactions so far
+	// committed: this answer means "persisted".
+	p.send(Message{To: a.From, Type: MsgActivated, QueryEpoch: a.QueryEpoch})
 }

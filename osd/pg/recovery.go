@@ -97,7 +97,7 @@ func (p *PG) handleLog(ev LogEvent) {
 	if r == nil || !p.IsPrimary() || ev.QueryEpoch != p.info.History.SameIntervalSince || !r.waitingLogs[ev.From] {
 		return
 	}
-	l, err := RestoreLog(ev.Tail, ev.Entries, nil)
+	l, err := RestoreLog(ev.Tail, ev.Entries, ev.Dups)
 	if err != nil || l.Head() != ev.Info.LastUpdate {
 		p.waitFor(fmt.Sprintf("osd.%d sent an inconsistent log (%v)", ev.From, err))
 		return
@@ -128,7 +128,7 @@ func (p *PG) maybePlan() {
 		plan, ok := planSync(o, r.logs[o], authLog)
 		if !ok {
 			// The logs do not overlap: backfill the whole PG.
-			plan = SyncPlan{OSD: o, Backfill: true, Tail: authLog.Tail(), Entries: authLog.Entries()}
+			plan = SyncPlan{OSD: o, Backfill: true, Tail: authLog.Tail(), Entries: authLog.Entries(), Dups: authLog.Dups()}
 		}
 		plan.QueryEpoch = p.info.History.SameIntervalSince
 		if o == p.cfg.Whoami {
@@ -247,7 +247,7 @@ func (p *PG) ApplySync(plan SyncPlan) error {
 // applyBackfill replaces the whole log by the authority's (the request ids
 // of this OSD's trimmed entries stay in the dup list).
 func (p *PG) applyBackfill(plan SyncPlan) error {
-	l, err := RestoreLog(plan.Tail, plan.Entries, p.log.Dups())
+	l, err := RestoreLog(plan.Tail, plan.Entries, mergeDups(p.log.Dups(), plan.Dups, p.cfg.Limits.DupsTracked))
 	if err != nil {
 		return fmt.Errorf("pg %s: backfill log: %w", p.cfg.PG, err)
 	}
@@ -256,4 +256,22 @@ func (p *PG) applyBackfill(plan SyncPlan) error {
 	p.info.LastUpdate, p.info.LastComplete = l.Head(), l.Head()
 	p.persistInfo()
 	return nil
+}
+
+// mergeDups returns the union of two dup lists by request id, oldest
+// first, bounded to the newest max.
+func mergeDups(a, b []Dup, max int) []Dup {
+	seen := map[ReqID]bool{}
+	var out []Dup
+	for _, d := range append(append([]Dup(nil), a...), b...) {
+		if !seen[d.ReqID] {
+			seen[d.ReqID] = true
+			out = append(out, d)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Version.Less(out[j].Version) })
+	if len(out) > max {
+		out = out[len(out)-max:]
+	}
+	return out
 }

@@ -28,6 +28,9 @@ const (
 	// StatePeered: primary, infos agree but the acting set is smaller than
 	// min_size; no client I/O.
 	StatePeered
+	// StateActivating: primary, infos agree; waiting until every replica
+	// persisted the activation epoch.
+	StateActivating
 	// StateActive: primary, serving client I/O.
 	StateActive
 	// StateReplica: non-primary member of the acting set.
@@ -36,7 +39,7 @@ const (
 	StateStray
 )
 
-var stateNames = [...]string{"initial", "peering", "recovering", "waiting", "peered", "active", "replica", "stray"}
+var stateNames = [...]string{"initial", "peering", "recovering", "waiting", "peered", "activating", "active", "replica", "stray"}
 
 // String names the state as metrics and traces show it.
 func (s State) String() string {
@@ -48,7 +51,7 @@ func (s State) String() string {
 
 // AllStates lists every state, for metrics that export a gauge per state.
 func AllStates() []State {
-	return []State{StateInitial, StatePeering, StateRecovering, StateWaiting, StatePeered, StateActive, StateReplica, StateStray}
+	return []State{StateInitial, StatePeering, StateRecovering, StateWaiting, StatePeered, StateActivating, StateActive, StateReplica, StateStray}
 }
 
 // crushItemNone marks a hole in an acting vector (CRUSH found no OSD).

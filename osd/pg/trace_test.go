@@ -234,10 +234,12 @@ func (h *harness) deliver(t *testing.T, from int32, m Message) {
 		ev = NotifyEvent{From: from, QueryEpoch: m.QueryEpoch, Info: m.Info}
 	case MsgActivate:
 		ev = ActivateEvent{From: from, QueryEpoch: m.QueryEpoch, Info: m.Info}
+	case MsgActivated:
+		ev = ActivatedEvent{From: from, QueryEpoch: m.QueryEpoch}
 	case MsgLogQuery:
 		ev = QueryEvent{From: from, QueryEpoch: m.QueryEpoch, Log: true}
 	case MsgLog:
-		ev = LogEvent{From: from, QueryEpoch: m.QueryEpoch, Info: m.Info, Tail: m.Tail, Entries: m.Entries}
+		ev = LogEvent{From: from, QueryEpoch: m.QueryEpoch, Info: m.Info, Tail: m.Tail, Entries: m.Entries, Dups: m.Dups}
 	}
 	if err := p.Step(ev); err != nil {
 		t.Fatal(err)

@@ -2810,6 +2810,7 @@ type PeeringMessage struct {
 	//	*PeeringMessage_Notify
 	//	*PeeringMessage_Activate
 	//	*PeeringMessage_Log
+	//	*PeeringMessage_Activated
 	Msg           isPeeringMessage_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2930,6 +2931,15 @@ func (x *PeeringMessage) GetLog() *PGLog {
 	return nil
 }
 
+func (x *PeeringMessage) GetActivated() *PGActivated {
+	if x != nil {
+		if x, ok := x.Msg.(*PeeringMessage_Activated); ok {
+			return x.Activated
+		}
+	}
+	return nil
+}
+
 type isPeeringMessage_Msg interface {
 	isPeeringMessage_Msg()
 }
@@ -2956,6 +2966,12 @@ type PeeringMessage_Log struct {
 	Log *PGLog `protobuf:"bytes,13,opt,name=log,proto3,oneof"`
 }
 
+type PeeringMessage_Activated struct {
+	// activated tells the primary that the replica persisted the
+	// activation; the primary serves I/O once every replica did.
+	Activated *PGActivated `protobuf:"bytes,14,opt,name=activated,proto3,oneof"`
+}
+
 func (*PeeringMessage_Query) isPeeringMessage_Msg() {}
 
 func (*PeeringMessage_Notify) isPeeringMessage_Msg() {}
@@ -2963,6 +2979,8 @@ func (*PeeringMessage_Notify) isPeeringMessage_Msg() {}
 func (*PeeringMessage_Activate) isPeeringMessage_Msg() {}
 
 func (*PeeringMessage_Log) isPeeringMessage_Msg() {}
+
+func (*PeeringMessage_Activated) isPeeringMessage_Msg() {}
 
 // PGQuery asks for PG metadata.
 type PGQuery struct {
@@ -3102,6 +3120,43 @@ func (x *PGActivate) GetInfo() []byte {
 	return nil
 }
 
+// PGActivated acknowledges a PGActivate after it is persisted.
+type PGActivated struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PGActivated) Reset() {
+	*x = PGActivated{}
+	mi := &file_osd_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PGActivated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PGActivated) ProtoMessage() {}
+
+func (x *PGActivated) ProtoReflect() protoreflect.Message {
+	mi := &file_osd_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PGActivated.ProtoReflect.Descriptor instead.
+func (*PGActivated) Descriptor() ([]byte, []int) {
+	return file_osd_proto_rawDescGZIP(), []int{40}
+}
+
 // PGLog carries an OSD's PG info and log.
 type PGLog struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3111,14 +3166,17 @@ type PGLog struct {
 	Tail *Eversion `protobuf:"bytes,2,opt,name=tail,proto3" json:"tail,omitempty"`
 	// entries are the log entries after tail, oldest first (encoding of
 	// package osd/pg).
-	Entries       [][]byte `protobuf:"bytes,3,rep,name=entries,proto3" json:"entries,omitempty"`
+	Entries [][]byte `protobuf:"bytes,3,rep,name=entries,proto3" json:"entries,omitempty"`
+	// dups are the request ids of trimmed entries (dup encoding of package
+	// osd/pg), oldest first.
+	Dups          [][]byte `protobuf:"bytes,4,rep,name=dups,proto3" json:"dups,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PGLog) Reset() {
 	*x = PGLog{}
-	mi := &file_osd_proto_msgTypes[40]
+	mi := &file_osd_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3130,7 +3188,7 @@ func (x *PGLog) String() string {
 func (*PGLog) ProtoMessage() {}
 
 func (x *PGLog) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[40]
+	mi := &file_osd_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3143,7 +3201,7 @@ func (x *PGLog) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PGLog.ProtoReflect.Descriptor instead.
 func (*PGLog) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{40}
+	return file_osd_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *PGLog) GetInfo() []byte {
@@ -3167,6 +3225,13 @@ func (x *PGLog) GetEntries() [][]byte {
 	return nil
 }
 
+func (x *PGLog) GetDups() [][]byte {
+	if x != nil {
+		return x.Dups
+	}
+	return nil
+}
+
 // PullRequest names one object of a PG to read whole.
 type PullRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -3182,7 +3247,7 @@ type PullRequest struct {
 
 func (x *PullRequest) Reset() {
 	*x = PullRequest{}
-	mi := &file_osd_proto_msgTypes[41]
+	mi := &file_osd_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3194,7 +3259,7 @@ func (x *PullRequest) String() string {
 func (*PullRequest) ProtoMessage() {}
 
 func (x *PullRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[41]
+	mi := &file_osd_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3207,7 +3272,7 @@ func (x *PullRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullRequest.ProtoReflect.Descriptor instead.
 func (*PullRequest) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{41}
+	return file_osd_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *PullRequest) GetFsid() string {
@@ -3274,7 +3339,7 @@ type ObjectState struct {
 
 func (x *ObjectState) Reset() {
 	*x = ObjectState{}
-	mi := &file_osd_proto_msgTypes[42]
+	mi := &file_osd_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3286,7 +3351,7 @@ func (x *ObjectState) String() string {
 func (*ObjectState) ProtoMessage() {}
 
 func (x *ObjectState) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[42]
+	mi := &file_osd_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3299,7 +3364,7 @@ func (x *ObjectState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectState.ProtoReflect.Descriptor instead.
 func (*ObjectState) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{42}
+	return file_osd_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ObjectState) GetResult() Result {
@@ -3401,16 +3466,19 @@ type RecoverRequest struct {
 	// (tail, entries] and removes every local object not listed in present:
 	// the replica's log did not overlap the primary's, so the objects it
 	// holds cannot be trusted.
-	Backfill      bool             `protobuf:"varint,11,opt,name=backfill,proto3" json:"backfill,omitempty"`
-	Tail          *Eversion        `protobuf:"bytes,12,opt,name=tail,proto3" json:"tail,omitempty"`
-	Present       []*ObjectLocator `protobuf:"bytes,13,rep,name=present,proto3" json:"present,omitempty"`
+	Backfill bool             `protobuf:"varint,11,opt,name=backfill,proto3" json:"backfill,omitempty"`
+	Tail     *Eversion        `protobuf:"bytes,12,opt,name=tail,proto3" json:"tail,omitempty"`
+	Present  []*ObjectLocator `protobuf:"bytes,13,rep,name=present,proto3" json:"present,omitempty"`
+	// dups (backfill only) are the primary's dup list (dup encoding of
+	// package osd/pg), so resends of trimmed writes are still answered.
+	Dups          [][]byte `protobuf:"bytes,14,rep,name=dups,proto3" json:"dups,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RecoverRequest) Reset() {
 	*x = RecoverRequest{}
-	mi := &file_osd_proto_msgTypes[43]
+	mi := &file_osd_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3422,7 +3490,7 @@ func (x *RecoverRequest) String() string {
 func (*RecoverRequest) ProtoMessage() {}
 
 func (x *RecoverRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[43]
+	mi := &file_osd_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3435,7 +3503,7 @@ func (x *RecoverRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoverRequest.ProtoReflect.Descriptor instead.
 func (*RecoverRequest) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{43}
+	return file_osd_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *RecoverRequest) GetFsid() string {
@@ -3529,6 +3597,13 @@ func (x *RecoverRequest) GetPresent() []*ObjectLocator {
 	return nil
 }
 
+func (x *RecoverRequest) GetDups() [][]byte {
+	if x != nil {
+		return x.Dups
+	}
+	return nil
+}
+
 // ListPGRequest asks for one page of a member's objects of a PG.
 type ListPGRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -3545,7 +3620,7 @@ type ListPGRequest struct {
 
 func (x *ListPGRequest) Reset() {
 	*x = ListPGRequest{}
-	mi := &file_osd_proto_msgTypes[44]
+	mi := &file_osd_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3557,7 +3632,7 @@ func (x *ListPGRequest) String() string {
 func (*ListPGRequest) ProtoMessage() {}
 
 func (x *ListPGRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[44]
+	mi := &file_osd_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3570,7 +3645,7 @@ func (x *ListPGRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPGRequest.ProtoReflect.Descriptor instead.
 func (*ListPGRequest) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{44}
+	return file_osd_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ListPGRequest) GetFsid() string {
@@ -3629,7 +3704,7 @@ type ListPGReply struct {
 
 func (x *ListPGReply) Reset() {
 	*x = ListPGReply{}
-	mi := &file_osd_proto_msgTypes[45]
+	mi := &file_osd_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3641,7 +3716,7 @@ func (x *ListPGReply) String() string {
 func (*ListPGReply) ProtoMessage() {}
 
 func (x *ListPGReply) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[45]
+	mi := &file_osd_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3654,7 +3729,7 @@ func (x *ListPGReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPGReply.ProtoReflect.Descriptor instead.
 func (*ListPGReply) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{45}
+	return file_osd_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ListPGReply) GetResult() Result {
@@ -3698,7 +3773,7 @@ type RecoverReply struct {
 
 func (x *RecoverReply) Reset() {
 	*x = RecoverReply{}
-	mi := &file_osd_proto_msgTypes[46]
+	mi := &file_osd_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3710,7 +3785,7 @@ func (x *RecoverReply) String() string {
 func (*RecoverReply) ProtoMessage() {}
 
 func (x *RecoverReply) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[46]
+	mi := &file_osd_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3723,7 +3798,7 @@ func (x *RecoverReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoverReply.ProtoReflect.Descriptor instead.
 func (*RecoverReply) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{46}
+	return file_osd_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *RecoverReply) GetResult() Result {
@@ -3766,7 +3841,7 @@ type PeeringAck struct {
 
 func (x *PeeringAck) Reset() {
 	*x = PeeringAck{}
-	mi := &file_osd_proto_msgTypes[47]
+	mi := &file_osd_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3778,7 +3853,7 @@ func (x *PeeringAck) String() string {
 func (*PeeringAck) ProtoMessage() {}
 
 func (x *PeeringAck) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[47]
+	mi := &file_osd_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3791,7 +3866,7 @@ func (x *PeeringAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeeringAck.ProtoReflect.Descriptor instead.
 func (*PeeringAck) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{47}
+	return file_osd_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *PeeringAck) GetResult() Result {
@@ -3992,7 +4067,7 @@ const file_osd_proto_rawDesc = "" +
 	" \x01(\v2\x1c.gorados.osd.OmapSetHeaderOpH\x00R\romapSetHeader\x12&\n" +
 	"\x0fmtime_unix_nano\x18\x14 \x01(\x03R\rmtimeUnixNanoB\x04\n" +
 	"\x02op\"\t\n" +
-	"\aTouchTx\"\xe8\x02\n" +
+	"\aTouchTx\"\xa2\x03\n" +
 	"\x0ePeeringMessage\x12\x12\n" +
 	"\x04fsid\x18\x01 \x01(\tR\x04fsid\x12\x19\n" +
 	"\bfrom_osd\x18\x02 \x01(\x05R\afromOsd\x12\x14\n" +
@@ -4005,7 +4080,8 @@ const file_osd_proto_rawDesc = "" +
 	" \x01(\v2\x14.gorados.osd.PGQueryH\x00R\x05query\x12/\n" +
 	"\x06notify\x18\v \x01(\v2\x15.gorados.osd.PGNotifyH\x00R\x06notify\x125\n" +
 	"\bactivate\x18\f \x01(\v2\x17.gorados.osd.PGActivateH\x00R\bactivate\x12&\n" +
-	"\x03log\x18\r \x01(\v2\x12.gorados.osd.PGLogH\x00R\x03logB\x05\n" +
+	"\x03log\x18\r \x01(\v2\x12.gorados.osd.PGLogH\x00R\x03log\x128\n" +
+	"\tactivated\x18\x0e \x01(\v2\x18.gorados.osd.PGActivatedH\x00R\tactivatedB\x05\n" +
 	"\x03msg\"S\n" +
 	"\aPGQuery\x12-\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x19.gorados.osd.PGQuery.KindR\x04kind\"\x19\n" +
@@ -4016,11 +4092,13 @@ const file_osd_proto_rawDesc = "" +
 	"\x04info\x18\x01 \x01(\fR\x04info\" \n" +
 	"\n" +
 	"PGActivate\x12\x12\n" +
-	"\x04info\x18\x01 \x01(\fR\x04info\"`\n" +
+	"\x04info\x18\x01 \x01(\fR\x04info\"\r\n" +
+	"\vPGActivated\"t\n" +
 	"\x05PGLog\x12\x12\n" +
 	"\x04info\x18\x01 \x01(\fR\x04info\x12)\n" +
 	"\x04tail\x18\x02 \x01(\v2\x15.gorados.osd.EversionR\x04tail\x12\x18\n" +
-	"\aentries\x18\x03 \x03(\fR\aentries\"\xb3\x01\n" +
+	"\aentries\x18\x03 \x03(\fR\aentries\x12\x12\n" +
+	"\x04dups\x18\x04 \x03(\fR\x04dups\"\xb3\x01\n" +
 	"\vPullRequest\x12\x12\n" +
 	"\x04fsid\x18\x01 \x01(\tR\x04fsid\x12\x19\n" +
 	"\bfrom_osd\x18\x02 \x01(\x05R\afromOsd\x12\x14\n" +
@@ -4041,7 +4119,7 @@ const file_osd_proto_rawDesc = "" +
 	"\aversion\x18\t \x01(\v2\x15.gorados.osd.EversionR\aversion\x12!\n" +
 	"\fuser_version\x18\n" +
 	" \x01(\x04R\vuserVersion\x12&\n" +
-	"\x0fmtime_unix_nano\x18\v \x01(\x03R\rmtimeUnixNano\"\xad\x03\n" +
+	"\x0fmtime_unix_nano\x18\v \x01(\x03R\rmtimeUnixNano\"\xc1\x03\n" +
 	"\x0eRecoverRequest\x12\x12\n" +
 	"\x04fsid\x18\x01 \x01(\tR\x04fsid\x12\x19\n" +
 	"\bfrom_osd\x18\x02 \x01(\x05R\afromOsd\x12\x14\n" +
@@ -4056,7 +4134,8 @@ const file_osd_proto_rawDesc = "" +
 	" \x03(\fR\aentries\x12\x1a\n" +
 	"\bbackfill\x18\v \x01(\bR\bbackfill\x12)\n" +
 	"\x04tail\x18\f \x01(\v2\x15.gorados.osd.EversionR\x04tail\x124\n" +
-	"\apresent\x18\r \x03(\v2\x1a.gorados.osd.ObjectLocatorR\apresent\"\x99\x01\n" +
+	"\apresent\x18\r \x03(\v2\x1a.gorados.osd.ObjectLocatorR\apresent\x12\x12\n" +
+	"\x04dups\x18\x0e \x03(\fR\x04dups\"\x99\x01\n" +
 	"\rListPGRequest\x12\x12\n" +
 	"\x04fsid\x18\x01 \x01(\tR\x04fsid\x12\x19\n" +
 	"\bfrom_osd\x18\x02 \x01(\x05R\afromOsd\x12\x14\n" +
@@ -4120,7 +4199,7 @@ func file_osd_proto_rawDescGZIP() []byte {
 }
 
 var file_osd_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_osd_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
+var file_osd_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
 var file_osd_proto_goTypes = []any{
 	(Result)(0),                 // 0: gorados.osd.Result
 	(PGQuery_Kind)(0),           // 1: gorados.osd.PGQuery.Kind
@@ -4164,14 +4243,15 @@ var file_osd_proto_goTypes = []any{
 	(*PGQuery)(nil),             // 39: gorados.osd.PGQuery
 	(*PGNotify)(nil),            // 40: gorados.osd.PGNotify
 	(*PGActivate)(nil),          // 41: gorados.osd.PGActivate
-	(*PGLog)(nil),               // 42: gorados.osd.PGLog
-	(*PullRequest)(nil),         // 43: gorados.osd.PullRequest
-	(*ObjectState)(nil),         // 44: gorados.osd.ObjectState
-	(*RecoverRequest)(nil),      // 45: gorados.osd.RecoverRequest
-	(*ListPGRequest)(nil),       // 46: gorados.osd.ListPGRequest
-	(*ListPGReply)(nil),         // 47: gorados.osd.ListPGReply
-	(*RecoverReply)(nil),        // 48: gorados.osd.RecoverReply
-	(*PeeringAck)(nil),          // 49: gorados.osd.PeeringAck
+	(*PGActivated)(nil),         // 42: gorados.osd.PGActivated
+	(*PGLog)(nil),               // 43: gorados.osd.PGLog
+	(*PullRequest)(nil),         // 44: gorados.osd.PullRequest
+	(*ObjectState)(nil),         // 45: gorados.osd.ObjectState
+	(*RecoverRequest)(nil),      // 46: gorados.osd.RecoverRequest
+	(*ListPGRequest)(nil),       // 47: gorados.osd.ListPGRequest
+	(*ListPGReply)(nil),         // 48: gorados.osd.ListPGReply
+	(*RecoverReply)(nil),        // 49: gorados.osd.RecoverReply
+	(*PeeringAck)(nil),          // 50: gorados.osd.PeeringAck
 }
 var file_osd_proto_depIdxs = []int32{
 	2,  // 0: gorados.osd.OpRequest.reqid:type_name -> gorados.osd.ReqID
@@ -4225,43 +4305,44 @@ var file_osd_proto_depIdxs = []int32{
 	39, // 48: gorados.osd.PeeringMessage.query:type_name -> gorados.osd.PGQuery
 	40, // 49: gorados.osd.PeeringMessage.notify:type_name -> gorados.osd.PGNotify
 	41, // 50: gorados.osd.PeeringMessage.activate:type_name -> gorados.osd.PGActivate
-	42, // 51: gorados.osd.PeeringMessage.log:type_name -> gorados.osd.PGLog
-	1,  // 52: gorados.osd.PGQuery.kind:type_name -> gorados.osd.PGQuery.Kind
-	4,  // 53: gorados.osd.PGLog.tail:type_name -> gorados.osd.Eversion
-	3,  // 54: gorados.osd.PullRequest.object:type_name -> gorados.osd.ObjectLocator
-	0,  // 55: gorados.osd.ObjectState.result:type_name -> gorados.osd.Result
-	3,  // 56: gorados.osd.ObjectState.object:type_name -> gorados.osd.ObjectLocator
-	28, // 57: gorados.osd.ObjectState.xattrs:type_name -> gorados.osd.Xattr
-	15, // 58: gorados.osd.ObjectState.omap:type_name -> gorados.osd.OmapEntry
-	4,  // 59: gorados.osd.ObjectState.version:type_name -> gorados.osd.Eversion
-	44, // 60: gorados.osd.RecoverRequest.objects:type_name -> gorados.osd.ObjectState
-	4,  // 61: gorados.osd.RecoverRequest.rewind_to:type_name -> gorados.osd.Eversion
-	4,  // 62: gorados.osd.RecoverRequest.tail:type_name -> gorados.osd.Eversion
-	3,  // 63: gorados.osd.RecoverRequest.present:type_name -> gorados.osd.ObjectLocator
-	0,  // 64: gorados.osd.ListPGReply.result:type_name -> gorados.osd.Result
-	3,  // 65: gorados.osd.ListPGReply.objects:type_name -> gorados.osd.ObjectLocator
-	0,  // 66: gorados.osd.RecoverReply.result:type_name -> gorados.osd.Result
-	4,  // 67: gorados.osd.RecoverReply.last_update:type_name -> gorados.osd.Eversion
-	0,  // 68: gorados.osd.PeeringAck.result:type_name -> gorados.osd.Result
-	5,  // 69: gorados.osd.ObjectService.Execute:input_type -> gorados.osd.OpRequest
-	31, // 70: gorados.osd.ObjectService.ListObjects:input_type -> gorados.osd.ListObjectsRequest
-	33, // 71: gorados.osd.OSDCluster.RepOp:input_type -> gorados.osd.RepOpRequest
-	38, // 72: gorados.osd.OSDCluster.Peering:input_type -> gorados.osd.PeeringMessage
-	43, // 73: gorados.osd.OSDCluster.Pull:input_type -> gorados.osd.PullRequest
-	45, // 74: gorados.osd.OSDCluster.Recover:input_type -> gorados.osd.RecoverRequest
-	46, // 75: gorados.osd.OSDCluster.ListPG:input_type -> gorados.osd.ListPGRequest
-	30, // 76: gorados.osd.ObjectService.Execute:output_type -> gorados.osd.OpReply
-	32, // 77: gorados.osd.ObjectService.ListObjects:output_type -> gorados.osd.ListObjectsReply
-	34, // 78: gorados.osd.OSDCluster.RepOp:output_type -> gorados.osd.RepOpReply
-	49, // 79: gorados.osd.OSDCluster.Peering:output_type -> gorados.osd.PeeringAck
-	44, // 80: gorados.osd.OSDCluster.Pull:output_type -> gorados.osd.ObjectState
-	48, // 81: gorados.osd.OSDCluster.Recover:output_type -> gorados.osd.RecoverReply
-	47, // 82: gorados.osd.OSDCluster.ListPG:output_type -> gorados.osd.ListPGReply
-	76, // [76:83] is the sub-list for method output_type
-	69, // [69:76] is the sub-list for method input_type
-	69, // [69:69] is the sub-list for extension type_name
-	69, // [69:69] is the sub-list for extension extendee
-	0,  // [0:69] is the sub-list for field type_name
+	43, // 51: gorados.osd.PeeringMessage.log:type_name -> gorados.osd.PGLog
+	42, // 52: gorados.osd.PeeringMessage.activated:type_name -> gorados.osd.PGActivated
+	1,  // 53: gorados.osd.PGQuery.kind:type_name -> gorados.osd.PGQuery.Kind
+	4,  // 54: gorados.osd.PGLog.tail:type_name -> gorados.osd.Eversion
+	3,  // 55: gorados.osd.PullRequest.object:type_name -> gorados.osd.ObjectLocator
+	0,  // 56: gorados.osd.ObjectState.result:type_name -> gorados.osd.Result
+	3,  // 57: gorados.osd.ObjectState.object:type_name -> gorados.osd.ObjectLocator
+	28, // 58: gorados.osd.ObjectState.xattrs:type_name -> gorados.osd.Xattr
+	15, // 59: gorados.osd.ObjectState.omap:type_name -> gorados.osd.OmapEntry
+	4,  // 60: gorados.osd.ObjectState.version:type_name -> gorados.osd.Eversion
+	45, // 61: gorados.osd.RecoverRequest.objects:type_name -> gorados.osd.ObjectState
+	4,  // 62: gorados.osd.RecoverRequest.rewind_to:type_name -> gorados.osd.Eversion
+	4,  // 63: gorados.osd.RecoverRequest.tail:type_name -> gorados.osd.Eversion
+	3,  // 64: gorados.osd.RecoverRequest.present:type_name -> gorados.osd.ObjectLocator
+	0,  // 65: gorados.osd.ListPGReply.result:type_name -> gorados.osd.Result
+	3,  // 66: gorados.osd.ListPGReply.objects:type_name -> gorados.osd.ObjectLocator
+	0,  // 67: gorados.osd.RecoverReply.result:type_name -> gorados.osd.Result
+	4,  // 68: gorados.osd.RecoverReply.last_update:type_name -> gorados.osd.Eversion
+	0,  // 69: gorados.osd.PeeringAck.result:type_name -> gorados.osd.Result
+	5,  // 70: gorados.osd.ObjectService.Execute:input_type -> gorados.osd.OpRequest
+	31, // 71: gorados.osd.ObjectService.ListObjects:input_type -> gorados.osd.ListObjectsRequest
+	33, // 72: gorados.osd.OSDCluster.RepOp:input_type -> gorados.osd.RepOpRequest
+	38, // 73: gorados.osd.OSDCluster.Peering:input_type -> gorados.osd.PeeringMessage
+	44, // 74: gorados.osd.OSDCluster.Pull:input_type -> gorados.osd.PullRequest
+	46, // 75: gorados.osd.OSDCluster.Recover:input_type -> gorados.osd.RecoverRequest
+	47, // 76: gorados.osd.OSDCluster.ListPG:input_type -> gorados.osd.ListPGRequest
+	30, // 77: gorados.osd.ObjectService.Execute:output_type -> gorados.osd.OpReply
+	32, // 78: gorados.osd.ObjectService.ListObjects:output_type -> gorados.osd.ListObjectsReply
+	34, // 79: gorados.osd.OSDCluster.RepOp:output_type -> gorados.osd.RepOpReply
+	50, // 80: gorados.osd.OSDCluster.Peering:output_type -> gorados.osd.PeeringAck
+	45, // 81: gorados.osd.OSDCluster.Pull:output_type -> gorados.osd.ObjectState
+	49, // 82: gorados.osd.OSDCluster.Recover:output_type -> gorados.osd.RecoverReply
+	48, // 83: gorados.osd.OSDCluster.ListPG:output_type -> gorados.osd.ListPGReply
+	77, // [77:84] is the sub-list for method output_type
+	70, // [70:77] is the sub-list for method input_type
+	70, // [70:70] is the sub-list for extension type_name
+	70, // [70:70] is the sub-list for extension extendee
+	0,  // [0:70] is the sub-list for field type_name
 }
 
 func init() { file_osd_proto_init() }
@@ -4308,6 +4389,7 @@ func file_osd_proto_init() {
 		(*PeeringMessage_Notify)(nil),
 		(*PeeringMessage_Activate)(nil),
 		(*PeeringMessage_Log)(nil),
+		(*PeeringMessage_Activated)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -4315,7 +4397,7 @@ func file_osd_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_osd_proto_rawDesc), len(file_osd_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   48,
+			NumMessages:   49,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
