@@ -101,6 +101,10 @@ func (r *retrier) step(ctx context.Context) (rep reply, done bool, err error) {
 		return nil, false, r.noTarget(ctx, m, err)
 	}
 	rep, err = r.attempt(ctx, m, t)
+	var final *runError
+	if errors.As(err, &final) {
+		return nil, false, final
+	}
 	if err != nil {
 		return nil, false, r.attemptFailed(ctx, t, err)
 	}
@@ -157,8 +161,12 @@ func (r *retrier) poolGone(ctx context.Context, seen cluster.Epoch) error {
 // AttemptTimeout and abandoned early if a new map moves the PG's primary.
 func (r *retrier) attempt(ctx context.Context, m *cluster.OSDMap, t target) (reply, error) {
 	cli, err := r.c.osds.client(t.addr)
+	if errors.Is(err, ErrClosed) {
+		return nil, &runError{kind: ErrClosed, msg: "the connection was closed", cause: err}
+	}
 	if err != nil {
-		return nil, err
+		return nil, &runError{kind: ErrIO, cause: err,
+			msg: fmt.Sprintf("the map gives osd.%d the unusable address %q (%v): check the OSD's --public-addr", t.osd, t.addr, err)}
 	}
 	actx, cancel := context.WithTimeout(ctx, r.c.cfg.AttemptTimeout)
 	defer cancel()

@@ -36,8 +36,9 @@ var reconnectParams = grpc.ConnectParams{
 // osdPool holds one gRPC connection per OSD public address, shared by all
 // operations (gRPC multiplexes concurrent calls on it).
 type osdPool struct {
-	mu    sync.Mutex
-	conns map[string]*grpc.ClientConn
+	mu     sync.Mutex
+	conns  map[string]*grpc.ClientConn
+	closed bool
 }
 
 func newOSDPool() *osdPool { return &osdPool{conns: map[string]*grpc.ClientConn{}} }
@@ -48,6 +49,9 @@ func newOSDPool() *osdPool { return &osdPool{conns: map[string]*grpc.ClientConn{
 func (p *osdPool) client(addr string) (pb.ObjectServiceClient, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.closed {
+		return nil, ErrClosed
+	}
 	if cc := p.conns[addr]; cc != nil {
 		return pb.NewObjectServiceClient(cc), nil
 	}
@@ -84,10 +88,11 @@ func (p *osdPool) prune(m *cluster.OSDMap) {
 	}
 }
 
-// close closes every connection.
+// close closes every connection; later calls of client fail.
 func (p *osdPool) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.closed = true
 	for addr, cc := range p.conns {
 		cc.Close()
 		delete(p.conns, addr)
