@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -108,6 +109,12 @@ type daemon struct {
 	grpcClu  *grpc.Server
 	http     *http.Server
 	fatalErr chan error
+	// booted is set once the first boot is committed; rebooting while a
+	// boot after a mark-down is in flight; markdowns are their times.
+	booted    atomic.Bool
+	bootEpoch atomic.Uint64
+	rebooting atomic.Bool
+	markdowns []time.Time
 }
 
 // Run runs an OSD until ctx ends (SIGTERM), then tells the monitors it is
@@ -243,7 +250,43 @@ func (d *daemon) followMaps(ctx context.Context, have *cluster.OSDMap) {
 			d.fatal(err)
 			return
 		}
+		d.checkMarkedDown(ctx, upd.Map)
 	}
+}
+
+// Ceph's limits for an OSD marked down while alive: it boots again, but
+// after osd_max_markdown_count mark-downs within osd_max_markdown_period
+// it gives up (a flapping OSD hurts the cluster more than a dead one).
+const (
+	markdownCountMax = 5
+	markdownPeriod   = 10 * time.Minute
+)
+
+// checkMarkedDown boots again when a map marks this running OSD down
+// (an operator's `osd down`, or a monitor's mistake), as Ceph OSDs do.
+func (d *daemon) checkMarkedDown(ctx context.Context, m *cluster.OSDMap) {
+	// Maps up to the epoch of the last boot may still show the OSD down.
+	if !d.booted.Load() || m.IsUp(d.sb.ID) || uint64(m.Epoch) <= d.bootEpoch.Load() || ctx.Err() != nil ||
+		d.rebooting.Swap(true) {
+		return
+	}
+	now := time.Now()
+	d.markdowns = append(d.markdowns, now)
+	for len(d.markdowns) > 0 && now.Sub(d.markdowns[0]) > markdownPeriod {
+		d.markdowns = d.markdowns[1:]
+	}
+	if len(d.markdowns) > markdownCountMax {
+		d.fatal(fmt.Errorf("osd.%d was marked down %d times within %v while running: exiting as Ceph does (check the network and the heartbeats)",
+			d.sb.ID, len(d.markdowns), markdownPeriod))
+		return
+	}
+	d.log.Warn("the map marks this running OSD down; booting again", "epoch", m.Epoch)
+	go func() {
+		defer d.rebooting.Store(false)
+		if err := d.boot(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn("boot after a mark-down failed; will retry on the next map", "err", err)
+		}
+	}()
 }
 
 // monitorTimeout bounds the monitor calls of mkfs and start-up, so that a
@@ -258,15 +301,16 @@ func (d *daemon) boot(ctx context.Context) error {
 	if d.cfg.KeepCrushLocation {
 		host = ""
 	}
-	_, err := d.mc.OSDBoot(ctx, monclient.BootInfo{ID: d.sb.ID, UUID: d.sb.UUID,
+	res, err := d.mc.OSDBoot(ctx, monclient.BootInfo{ID: d.sb.ID, UUID: d.sb.UUID,
 		PublicAddr: d.cfg.PublicAddr, ClusterAddr: d.cfg.ClusterAddr,
 		HeartbeatFront: d.cfg.PublicAddr, HeartbeatBack: d.cfg.ClusterAddr,
 		Host: host, DeviceClass: d.sb.DeviceClass})
 	if err != nil {
 		return fmt.Errorf("osd boot: %w", err)
 	}
-	d.log.Info("booted", "public", d.cfg.PublicAddr, "cluster", d.cfg.ClusterAddr, "host", d.sb.Host)
-	if d.cfg.Ready != nil {
+	d.bootEpoch.Store(uint64(res.Epoch))
+	d.log.Info("booted", "epoch", res.Epoch, "public", d.cfg.PublicAddr, "cluster", d.cfg.ClusterAddr, "host", d.sb.Host)
+	if !d.booted.Swap(true) && d.cfg.Ready != nil {
 		d.cfg.Ready(d.o)
 	}
 	return nil

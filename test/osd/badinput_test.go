@@ -103,3 +103,23 @@ func TestBootPlacementAndMarkDown(t *testing.T) {
 	victim.p.term(t)
 	c.waitMap(func(m *cluster.OSDMap) bool { return !m.IsUp(victim.id) }, "the stopped OSD marked down")
 }
+
+// Rule: a running OSD that the map marks down (an operator's `osd down`)
+// boots again, as Ceph's OSDs do, and its PGs serve again.
+func TestMarkedDownWhileRunningBootsAgain(t *testing.T) {
+	c := newCluster(t, 3)
+	pool := c.createPool("data", 8, 3, 2)
+	rc := c.client(pool)
+	mustOK(t, "write", rc.do(t, rc.request("a", writeFull([]byte("1")))))
+	id := c.osds[1].id
+	if _, err := c.mc.OSDMark(t.Context(), "down", id); err != nil {
+		t.Fatal(err)
+	}
+	c.waitMap(func(m *cluster.OSDMap) bool { return m.IsUp(id) && m.OSDs[id].DownAt > 0 },
+		"the OSD up again")
+	mustOK(t, "write after the re-boot", rc.do(t, rc.request("a", writeFull([]byte("2")))))
+	r := mustOK(t, "read", rc.do(t, rc.request("a", readAll())))
+	if string(r.GetResults()[0].GetData()) != "2" {
+		t.Fatalf("read %q", r.GetResults()[0].GetData())
+	}
+}
