@@ -79,7 +79,11 @@ func runDevUp(cmd *cobra.Command, cfg devcluster.Config) error {
 		select {
 		case <-ctx.Done():
 			fmt.Fprintln(cmd.ErrOrStderr(), "stopping the cluster ...")
-			return c.Stop()
+			if err := c.Stop(); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "stopped; the data stays in %s\n", cfg.Dir)
+			return nil
 		case ev := <-exited:
 			// A daemon that dies (or that the user killed to see what
 			// happens) does not stop the others.
