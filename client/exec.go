@@ -53,6 +53,7 @@ type runError struct {
 	cause error
 }
 
+// Error returns the explanation.
 func (e *runError) Error() string { return e.msg }
 
 // run sends cl to the acting primary of its PG until an OSD gives a final

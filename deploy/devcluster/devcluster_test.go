@@ -159,7 +159,9 @@ func TestSpawnStop(t *testing.T) {
 	cfg, _ := Config{Dir: dir}.withDefaults()
 	d := &Daemon{Name: "osd.0", Kind: KindOSD}
 	c := &Cluster{cfg: cfg, dir: dir, layout: &Layout{Daemons: []*Daemon{d}}, procs: map[string]*proc{}}
-	p, err := c.spawn(d, sh, []string{"-c", "echo started; sleep 30", c.dataDir(d)})
+	// The trailing "true" keeps the shell from exec'ing sleep, which would
+	// drop the data directory from the process's command line.
+	p, err := c.spawn(d, sh, []string{"-c", "echo started; sleep 30; true", c.dataDir(d)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -185,6 +185,7 @@ func (mon *monitor) publish(t testing.TB, m *cluster.OSDMap, deliver bool) {
 	}
 }
 
+// GetMap serves the authoritative map.
 func (mon *monitor) GetMap(ctx context.Context, _ *pb.MonGetMapRequest) (*pb.MonGetMapReply, error) {
 	m := mon.current()
 	b, err := m.Marshal()
@@ -194,6 +195,7 @@ func (mon *monitor) GetMap(ctx context.Context, _ *pb.MonGetMapRequest) (*pb.Mon
 	return &pb.MonGetMapReply{Epoch: uint64(m.Epoch), Map: b}, nil
 }
 
+// Subscribe sends the current map, then every published one as a full map.
 func (mon *monitor) Subscribe(req *pb.MonSubscribeRequest, stream pb.Mon_SubscribeServer) error {
 	ch := make(chan []byte, 64)
 	mon.mu.Lock()

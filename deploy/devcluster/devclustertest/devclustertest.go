@@ -56,6 +56,7 @@ func moduleRoot() (string, error) {
 // logWriter sends the launcher's progress to the test log.
 type logWriter struct{ t testing.TB }
 
+// Write logs one progress message.
 func (w logWriter) Write(p []byte) (int, error) {
 	w.t.Helper()
 	w.t.Logf("devcluster: %s", bytes.TrimRight(p, "\n"))
