@@ -166,8 +166,8 @@ func (m *Monitor) localStatus() *pb.MonStatusReply {
 		id := uint64(i + 1)
 		in := false
 		if rep.QuorumKnown {
-			pr, ok := st.Progress[id]
-			in = id == m.raftID || (ok && pr.RecentActive)
+			_, ok := st.Progress[id]
+			in = id == m.raftID || (ok && m.node.recentlyHeard(id))
 		}
 		rep.Members = append(rep.Members, &pb.MonMember{Name: mem.Name, RaftId: id, Addr: mem.Addr, InQuorum: in})
 	}

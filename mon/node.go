@@ -109,6 +109,13 @@ type raftNode struct {
 	done       chan struct{}
 	onLeader   func(isLeader bool)
 	onSnapshot func()
+
+	// heard holds, per raft id, when a message from that peer last arrived
+	// (unix nanoseconds). Status uses it to say who is in quorum: raft's own
+	// RecentActive flag is cleared at every check-quorum round and would
+	// show healthy peers as out of quorum until their next heartbeat reply.
+	heardMu sync.Mutex
+	heard   map[uint64]int64
 }
 
 // newRaftNode restarts raft from storage (which was bootstrapped with an
@@ -121,7 +128,7 @@ func newRaftNode(cfg nodeConfig, storage *raftStorage, sm applier, log *slog.Log
 		cfg: cfg, storage: storage, sm: sm, log: log,
 		confState: raftpb.EnsureConfState(snap.GetMetadata().GetConfState()),
 		snapIndex: snap.GetMetadata().GetIndex(),
-		proposals: map[uint64]chan applyResult{}, reads: map[uint64]chan uint64{},
+		proposals: map[uint64]chan applyResult{}, reads: map[uint64]chan uint64{}, heard: map[uint64]int64{},
 		appliedCh: make(chan struct{}), leaderCh: make(chan struct{}),
 		stopped: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -481,7 +488,20 @@ func (n *raftNode) leaderChanged() <-chan struct{} {
 
 // step hands a message received from a peer to raft.
 func (n *raftNode) step(ctx context.Context, m *raftpb.Message) error {
+	n.heardMu.Lock()
+	n.heard[m.GetFrom()] = time.Now().UnixNano()
+	n.heardMu.Unlock()
 	return n.node.Step(ctx, m)
+}
+
+// recentlyHeard reports whether a message from peer id arrived within the
+// last two election timeouts.
+func (n *raftNode) recentlyHeard(id uint64) bool {
+	n.heardMu.Lock()
+	at, ok := n.heard[id]
+	n.heardMu.Unlock()
+	window := 2 * time.Duration(n.cfg.ElectionTicks) * n.cfg.TickInterval
+	return ok && time.Since(time.Unix(0, at)) < window
 }
 
 // raftLogger adapts slog to raft's Logger; raft's chatty info lines go to
