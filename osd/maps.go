@@ -65,15 +65,28 @@ func (o *OSD) advancePGs(m *cluster.OSDMap) error {
 }
 
 func (o *OSD) pgMapping(m *cluster.OSDMap, p *cluster.Pool, mp *cluster.Mapping) pg.Mapping {
-	var upFrom uint64
-	if m.Exists(o.cfg.ID) {
-		upFrom = uint64(m.OSDs[o.cfg.ID].UpFrom)
-	}
+	upFrom := max(membersUpFrom(m, mp.Up), membersUpFrom(m, mp.Acting))
 	return pg.Mapping{
 		Epoch: uint64(m.Epoch), Up: append([]int32(nil), mp.Up...), Acting: append([]int32(nil), mp.Acting...),
 		UpPrimary: mp.UpPrimary, ActingPrimary: mp.ActingPrimary,
 		Size: int(p.Size), MinSize: int(p.MinSize), UpFrom: upFrom,
 	}
+}
+
+// membersUpFrom returns the newest up_from among the OSDs of a PG's set.
+// Every member computes the same value from the same map, so a restart of
+// any member (its up_from jumps to the boot epoch, newer than every other
+// member's) starts a new interval on all of them at the same epoch. Using
+// only this OSD's own up_from made a restarted primary start an interval
+// its replicas did not see, and they refused its writes forever.
+func membersUpFrom(m *cluster.OSDMap, set []int32) uint64 {
+	var newest uint64
+	for _, id := range set {
+		if id >= 0 && m.Exists(id) {
+			newest = max(newest, uint64(m.OSDs[id].UpFrom))
+		}
+	}
+	return newest
 }
 
 func sortedPools(m *cluster.OSDMap) []int64 {

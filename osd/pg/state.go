@@ -64,8 +64,9 @@ type Mapping struct {
 	UpPrimary     int32
 	ActingPrimary int32
 	Size, MinSize int
-	// UpFrom is the epoch at which this OSD last booted into the map; a
-	// change means this OSD restarted and must re-announce itself.
+	// UpFrom is the newest up_from (boot epoch) among the PG's up and
+	// acting OSDs; a change means a member restarted, which starts a new
+	// interval on every member alike.
 	UpFrom uint64
 }
 
