@@ -30,7 +30,8 @@ type Cluster struct {
 
 // Up starts the cluster of cfg.Dir, creating it first if the directory
 // holds none, and returns once the monitors have a quorum, every OSD is up
-// and every PG of the pool is active. On error every daemon it started is
+// and every PG of the pool is active, and an I/O check wrote, read back and
+// removed data in the pool. On error every daemon it started is
 // stopped again.
 func Up(ctx context.Context, cfg Config) (*Cluster, error) {
 	cfg, err := cfg.withDefaults()
@@ -147,7 +148,10 @@ func (c *Cluster) start(ctx context.Context, fresh bool) error {
 	if err := c.ensurePool(ctx); err != nil {
 		return err
 	}
-	return c.WaitActive(ctx)
+	if err := c.WaitActive(ctx); err != nil {
+		return err
+	}
+	return c.SmokeTest(ctx)
 }
 
 // Daemon returns the named daemon of the layout.

@@ -44,7 +44,7 @@ func (c *Cluster) NextSteps(radosctl string) string {
 	} {
 		fmt.Fprintf(&b, "  %s\n", fill.Replace(line))
 	}
-	fmt.Fprintf(&b, "\nKill an OSD to watch the cluster carry on: kill -9 $(cat %s)\n", filepath.Join(c.dir, "run", "osd.0.pid"))
+	fmt.Fprintf(&b, "\nStop an OSD to watch its PGs carry on with two copies: %s dev stop osd.0 (and %s dev start osd.0)\n", radosctl, radosctl)
 	return b.String()
 }
 

@@ -31,9 +31,12 @@ func radosctl(t *testing.T, env []string, stdin []byte, wantErr bool, args ...st
 // cluster it prints, a short bench, `dev status` and `dev down`.
 func TestRadosctlQuickstart(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "dev")
-	out, _ := radosctl(t, nil, nil, false, "dev", "up", "--background", "--dir", dir, "--pg-num", "16")
+	out, progress := radosctl(t, nil, nil, false, "dev", "up", "--background", "--dir", dir, "--pg-num", "16")
 	if !strings.Contains(out, "export GORADOS_CONF="+filepath.Join(dir, "gorados.conf")) {
 		t.Fatalf("dev up printed no next steps:\n%s", out)
+	}
+	if !strings.Contains(progress, "I/O check: wrote, read back and removed 64 objects") {
+		t.Fatalf("dev up reported no I/O check:\n%s", progress)
 	}
 	stopped := false
 	defer func() {
