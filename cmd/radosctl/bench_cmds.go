@@ -6,6 +6,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -21,7 +23,7 @@ func init() {
 
 func addBenchCommands(root *cobra.Command) {
 	var cfg bench.Config
-	var size string
+	var size, cpuProfile string
 	b := &cobra.Command{
 		Use:   "bench SECONDS write|seq|rand [-b SIZE] [-t CONCURRENCY] [--no-cleanup] [--run-name NAME]",
 		Short: "Measure write or read bandwidth, IOPS and latency (like rados bench)",
@@ -39,7 +41,12 @@ func addBenchCommands(root *cobra.Command) {
 				return err
 			}
 			return withPool(cmd, func(ctx context.Context, io *client.IOContext) error {
-				_, err := bench.Run(ctx, io, cfg, cmd.OutOrStdout())
+				stop, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+				_, err = bench.Run(ctx, io, cfg, cmd.OutOrStdout())
 				return err
 			})
 		},
@@ -50,6 +57,7 @@ func addBenchCommands(root *cobra.Command) {
 	f.BoolVar(&cfg.NoCleanup, "no-cleanup", false, "keep the objects of a write run (for seq and rand)")
 	f.StringVar(&cfg.RunName, "run-name", bench.DefaultRunName, "object recording the write run that seq, rand and cleanup use")
 	f.BoolVar(&cfg.NoVerify, "no-verify", false, "do not check the data read back")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the client to this file (go tool pprof)")
 
 	var runName, prefix string
 	var concurrency int
@@ -72,4 +80,25 @@ func addBenchCommands(root *cobra.Command) {
 	c.Flags().StringVar(&prefix, "prefix", "", "remove every object whose name starts with this instead")
 	c.Flags().IntVarP(&concurrency, "concurrent-ios", "t", 16, "removals in flight")
 	root.AddCommand(b, c)
+}
+
+// startCPUProfile profiles the process into path until the returned
+// function is called; an empty path profiles nothing. Profiling covers the
+// bench run only, not connecting to the cluster.
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

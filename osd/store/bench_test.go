@@ -109,26 +109,42 @@ func sizeName(n int) string {
 }
 
 // BenchmarkWrite writes new objects of 4 KiB and 4 MiB (as rados bench
-// write does) with 1 and 16 concurrent writers.
+// write does) with 1 and 16 concurrent writers; 4 MiB objects also with
+// their data kept inline in bbolt (BlockFileMin -1, the format 1 layout)
+// for comparison with the block file.
 func BenchmarkWrite(b *testing.B) {
 	for _, size := range []int{4 << 10, 4 << 20} {
 		for _, writers := range []int{1, 16} {
-			b.Run(fmt.Sprintf("size=%s/writers=%d", sizeName(size), writers), func(b *testing.B) {
-				s := newStore(b, Options{})
-				data := pattern(1, size)
-				b.SetBytes(int64(size))
-				runWriters(b, s, writers, func(i int64, _ *rand.Rand) *Txn {
-					txn := NewTxn()
-					o := benchObj(i)
-					txn.WriteFull(testPG, o, data)
-					txn.SetXattr(testPG, o, "_", benchAttr)
-					txn.AppendLog(testPG, EVersion{1, uint64(i)}, benchLog)
-					txn.SetPGInfo(testPG, benchInfo)
-					return txn
-				})
-			})
+			for _, inline := range []bool{false, true} {
+				if inline && size < 1<<20 {
+					continue // small writes are inline anyway
+				}
+				name := fmt.Sprintf("size=%s/writers=%d", sizeName(size), writers)
+				opts := Options{}
+				if inline {
+					name, opts.BlockFileMin = name+"/inline", -1
+				}
+				benchWrite(b, name, opts, size, writers)
+			}
 		}
 	}
+}
+
+func benchWrite(b *testing.B, name string, opts Options, size, writers int) {
+	b.Run(name, func(b *testing.B) {
+		s := newStore(b, opts)
+		data := pattern(1, size)
+		b.SetBytes(int64(size))
+		runWriters(b, s, writers, func(i int64, _ *rand.Rand) *Txn {
+			txn := NewTxn()
+			o := benchObj(i)
+			txn.WriteFull(testPG, o, data)
+			txn.SetXattr(testPG, o, "_", benchAttr)
+			txn.AppendLog(testPG, EVersion{1, uint64(i)}, benchLog)
+			txn.SetPGInfo(testPG, benchInfo)
+			return txn
+		})
+	})
 }
 
 // fillObjects creates n objects of size bytes.

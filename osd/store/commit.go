@@ -34,6 +34,9 @@ type Pending struct {
 	txn  *Txn
 	done chan struct{}
 	err  error
+	// flushed is set when the transaction went into the batch's bbolt
+	// transaction (it is committed if the batch is).
+	flushed bool
 }
 
 // Done returns a channel closed when the transaction has completed.
@@ -99,17 +102,22 @@ func (s *Store) Submit(ctx context.Context, t *Txn) (*Pending, error) {
 	if t.mtime.IsZero() {
 		t.mtime = time.Now()
 	}
-	s.prepare(t)
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():
 		return nil, fmt.Errorf("waiting for room in the object store queue: %w", ctx.Err())
+	}
+	if err := s.prepare(t); err != nil {
+		<-s.slots
+		s.abandon(t)
+		return nil, err
 	}
 	p := &Pending{txn: t, done: make(chan struct{})}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.refusing(); err != nil {
 		<-s.slots
+		s.abandon(t)
 		return nil, err
 	}
 	s.queue = append(s.queue, p)
@@ -167,19 +175,24 @@ func (s *Store) takeBatch() []*Pending {
 
 // commitBatch executes, commits and acknowledges one batch.
 func (s *Store) commitBatch(batch []*Pending) {
+	s.awaitIO(batch)
 	start := time.Now()
 	s.mu.Lock()
 	err := s.failed // a closing store still commits what was queued
 	s.mu.Unlock()
 	info := CommitInfo{}
+	var retired []uint64
 	if err == nil {
-		info, err = s.commitOnce(batch)
+		info, retired, err = s.commitOnce(batch)
 	}
 	info.Duration = time.Since(start)
 	if err != nil {
 		s.failBatch(batch, err)
 		info.Err = err
 	} else {
+		if err := s.bf.retire(retired); err != nil {
+			s.opts.Logger.Error("object store: block file allocation", "err", err)
+		}
 		s.stats.commits.Add(1)
 		s.stats.commitNanos.Add(uint64(info.Duration))
 		s.stats.bytesPut.Add(info.BytesPut)
@@ -201,16 +214,33 @@ func (s *Store) commitBatch(batch []*Pending) {
 	s.ack(batch)
 }
 
+// awaitIO waits for the block file writes of the batch's transactions;
+// one whose writes failed is rejected before it is executed.
+func (s *Store) awaitIO(batch []*Pending) {
+	for _, p := range batch {
+		if p.txn.io == nil {
+			continue
+		}
+		<-p.txn.io
+		if p.txn.ioErr != nil {
+			p.err = fmt.Errorf("%w: %w", errNotExecuted, p.txn.ioErr)
+			s.opts.Logger.Error("object store: a block file write failed; the transaction is rejected", "err", p.txn.ioErr)
+		}
+	}
+}
+
 // commitOnce runs the batch in one bbolt transaction and commits it. A
 // transaction whose changes bbolt refuses while they are flushed poisons
 // the bbolt transaction: then the batch is rolled back and executed again
-// without it. Nothing was committed, so no transaction runs twice.
-func (s *Store) commitOnce(batch []*Pending) (CommitInfo, error) {
+// without it. Nothing was committed, so no transaction runs twice. It
+// returns the block file units the committed transactions stopped
+// referring to.
+func (s *Store) commitOnce(batch []*Pending) (CommitInfo, []uint64, error) {
 	for refused := 0; ; refused++ {
-		info, flushFailed, err := s.tryCommit(batch)
+		info, retired, flushFailed, err := s.tryCommit(batch)
 		if flushFailed < 0 {
 			info.Failed += refused
-			return info, err
+			return info, retired, err
 		}
 		batch[flushFailed].err = err
 		s.opts.Logger.Error("object store: bbolt refused a validated transaction; it was rejected and its batch retried", "err", err)
@@ -218,15 +248,16 @@ func (s *Store) commitOnce(batch []*Pending) (CommitInfo, error) {
 }
 
 // tryCommit executes the batch's transactions that have not failed yet
-// into one bbolt transaction and commits it. It returns the index of a
-// transaction whose flush failed (and its error) or -1.
-func (s *Store) tryCommit(batch []*Pending) (CommitInfo, int, error) {
+// into one bbolt transaction and commits it. It returns the units the
+// batch retired and the index of a transaction whose flush failed (and
+// its error) or -1.
+func (s *Store) tryCommit(batch []*Pending) (CommitInfo, []uint64, int, error) {
 	tx, err := s.db.Begin(true)
 	if err != nil {
-		return CommitInfo{}, -1, err
+		return CommitInfo{}, nil, -1, err
 	}
 	nextNID := s.nextNID
-	info, failedAt, err := s.execBatch(tx, batch, &nextNID)
+	info, retired, failedAt, err := s.execBatch(tx, batch, &nextNID)
 	if err == nil {
 		err = s.putNextNID(tx, nextNID)
 	}
@@ -235,45 +266,53 @@ func (s *Store) tryCommit(batch []*Pending) (CommitInfo, int, error) {
 	}
 	if err != nil {
 		tx.Rollback()
-		return info, failedAt, err
+		return info, nil, failedAt, err
 	}
 	if err := tx.Commit(); err != nil {
-		return info, -1, fmt.Errorf("bbolt commit: %w", err)
+		return info, nil, -1, fmt.Errorf("bbolt commit: %w", err)
 	}
 	s.nextNID = nextNID
-	return info, -1, nil
+	return info, retired, -1, nil
 }
 
 // execBatch executes each transaction into its own view and flushes the
 // views of those that succeed. Rejected transactions get their error in
 // Pending.err and leave no trace.
-func (s *Store) execBatch(tx *bolt.Tx, batch []*Pending, nextNID *uint64) (CommitInfo, int, error) {
+func (s *Store) execBatch(tx *bolt.Tx, batch []*Pending, nextNID *uint64) (CommitInfo, []uint64, int, error) {
 	var buckets [numBuckets]*bolt.Bucket
 	for i, name := range allBuckets {
 		buckets[i] = tx.Bucket(name)
 	}
 	info := CommitInfo{}
+	var retired []uint64
 	for i, p := range batch {
-		if p.err != nil && errors.Is(p.err, errFlush) {
-			continue // refused by bbolt in an earlier attempt
+		if p.err != nil && (errors.Is(p.err, errFlush) || errors.Is(p.err, errNotExecuted)) {
+			continue // refused by bbolt in an earlier attempt, or its block file writes failed
 		}
-		p.err = nil
+		p.err, p.flushed = nil, false
 		v := newView(&buckets)
 		nidBefore := *nextNID
-		if err := newTxnExec(s, v, p.txn, nextNID).run(); err != nil {
+		x := newTxnExec(s, v, p.txn, nextNID)
+		if err := x.run(); err != nil {
 			p.err = err
 			*nextNID = nidBefore // a rejected transaction leaves no trace
 			info.Failed++
 			continue
 		}
 		if err := s.flush(v, p.txn); err != nil {
-			return info, i, fmt.Errorf("%w: %w", errFlush, err)
+			return info, nil, i, fmt.Errorf("%w: %w", errFlush, err)
 		}
+		retired = append(retired, x.retired...)
+		p.flushed = true
 		info.Txns++
 		info.BytesPut += v.putBytes
 	}
-	return info, -1, nil
+	return info, retired, -1, nil
 }
+
+// errNotExecuted marks a transaction rejected before execution because
+// its block file writes failed.
+var errNotExecuted = errors.New("object store could not write the transaction's data")
 
 // errFlush marks a transaction bbolt refused while it was flushed.
 var errFlush = errors.New("object store could not apply the transaction")
@@ -311,12 +350,25 @@ func (s *Store) failBatch(batch []*Pending, err error) {
 	}
 }
 
-// ack completes every transaction of a batch.
+// ack completes every transaction of a batch. The block file units of
+// the rejected ones were never referenced and are freed at once.
 func (s *Store) ack(batch []*Pending) {
 	for _, p := range batch {
+		if !p.flushed && len(p.txn.runs) > 0 && !s.isFailed() {
+			s.releaseRuns(p.txn)
+		}
 		s.recycleBlocks(p.txn)
 		p.txn = nil // let the data go
 		close(p.done)
 		<-s.slots
 	}
+}
+
+// isFailed reports whether a commit failed. After that the allocation
+// state is left alone: the store is reopened (and rebuilt) before it
+// writes again.
+func (s *Store) isFailed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failed != nil
 }

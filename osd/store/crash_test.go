@@ -207,6 +207,9 @@ func verifyCrashStore(t *testing.T, dir string, acked [crashWriters]int, where s
 			verifyWriter(t, s, w, k, where)
 		}
 	}
+	// The block file writes of transactions the crash cut off are free
+	// space again.
+	checkAllocation(t, s, where)
 }
 
 func verifyWriter(t *testing.T, s *Store, w, k int, where string) {

@@ -56,32 +56,45 @@
 // although nobody was acknowledged). The crash test kills a child process
 // at both and at random points and checks every acknowledged transaction.
 //
-// # Data in bbolt, in checksummed blocks
+// # Data in checksummed blocks: inline in bbolt or in the block file
 //
 // Object data is cut into blocks (32 KiB by default, fixed per store at
-// Create), each one bbolt value: crc32c (Castagnoli) of the payload, then
-// the payload. Every read verifies every block it touches; a mismatch is a
-// *CorruptError (ErrCorrupt) naming the collection, object and block, never
-// wrong bytes. Metadata values carry a crc32c over key and payload. A write
-// replaces only the blocks it touches, merging partial ones, so a 4 KiB
-// overwrite inside a 4 MiB object rewrites one block: about 78 KB reach
-// write(2) per such op (bbolt copies the leaf holding the block and its
-// neighbour, the branch pages above it and a meta page), not 4 MiB.
+// Create). A block is stored inline, as one bbolt value (crc32c of the
+// payload, then the payload), or in the block file DIR/store.blocks, one
+// block per unit of the block size, referenced from bbolt by a record
+// holding the unit and the payload's crc32c (blockfile.go, schema.go).
+// Every read verifies every block it touches; a mismatch is a
+// *CorruptError (ErrCorrupt) naming the collection, object and block,
+// never wrong bytes. Metadata values carry a crc32c over key and payload.
 //
-// Data lives in bbolt rather than in extent files indexed by bbolt because
-// the measurements did not reward the extra machinery. A 4 MiB write into
-// bbolt hands 1.07 times its size to write(2) (the leaf pages around the
-// blocks, branch pages, the meta page) and ran at 180-640 MB/s on the
-// shared test machine, in the same range as the floor an extent file would
-// pay, 110-590 MB/s for pwrite plus fdatasync of the data alone before the
-// metadata commit it would still need (BenchmarkBaselineFile, run
-// alternately with BenchmarkWrite). CPU per 4 MiB transaction was 4.5-6.3
-// ms, against 1.2-10 ms for the bare pwrite, whose cost is mostly kernel
-// time here. Extent files would also need a third fsync per commit, an
-// allocator and crash-safe reuse of freed extents, or a garbage collector;
-// bbolt gives atomicity of data and metadata in one commit for free. If
-// bbolt's copying of large values ever becomes an OSD's limit, extent
-// files for large blocks are the next step.
+// A write that covers at least Options.BlockFileMin bytes (64 KiB) of whole
+// blocks writes them to fresh units of the block file, on the submitter's
+// goroutine and with O_DIRECT|O_DSYNC, before the transaction reaches the
+// committer; the group commit then switches the references in bbolt. This
+// is copy-on-write: a crash before the commit leaves the new units
+// unreferenced, and the allocation bitmap is rebuilt at Open from the
+// references, so unreferenced units are simply free. Units a commit stops
+// referring to are reused only after every read that started before the
+// commit has ended. Smaller writes, and the partial blocks at the edges of
+// large ones, stay inline. A write replaces only the blocks it touches,
+// merging partial ones inline, so a 4 KiB overwrite inside a 4 MiB object
+// rewrites one 32 KiB block into bbolt (about 78 KB reach write(2)), not
+// the object.
+//
+// Format 1 kept every block inline. The block file exists because of what
+// the kernel charges for writing through the page cache: on the test
+// machine a buffered 4 MiB pwrite plus fdatasync ran at 360 MB/s and cost
+// 12 ms of CPU, while an O_DIRECT|O_DSYNC pwrite of the same 4 MiB ran at
+// 1.6 GB/s for 0.3 ms of CPU. bbolt writes every page it changes with a
+// buffered pwrite, which made 4 MiB writes CPU-bound on a three-replica
+// cluster of one 2-core machine (docs/BENCHMARKS.md). With the block file,
+// BenchmarkWrite stores 4 MiB objects at 1.8 GB/s and 0.9 ms of CPU each
+// (16 writers), against 0.7 GB/s and 4.4 ms inline. The block file needs no
+// fsync of its own (O_DSYNC makes each write durable before it is
+// referenced) and the commit keeps its two. Reads go through the page
+// cache with readahead off, so recently read blocks are served from
+// memory. Where O_DIRECT is refused (tmpfs), the block file is written
+// through the page cache with O_DSYNC, which is slower but as safe.
 //
 // The block size trades the cost of small overwrites against that of
 // large writes; measured with BenchmarkBlockSize (16 writers):

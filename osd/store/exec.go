@@ -13,6 +13,9 @@ type txnExec struct {
 	colls   map[CollID]*collState
 	objs    map[string]*objState
 	order   []*objState // objects in first-touch order, for a deterministic flush
+	// retired lists the block file units the transaction stopped
+	// referring to; they are freed after the commit.
+	retired []uint64
 }
 
 // collState is a collection as the transaction sees it.
@@ -30,7 +33,10 @@ type objState struct {
 	key    []byte
 	exists bool
 	dirty  bool
-	n      onode
+	// fresh marks an object created by this transaction: its nid is new,
+	// so nothing is stored under it outside the transaction's view.
+	fresh bool
+	n     onode
 }
 
 func newTxnExec(s *Store, v *view, t *Txn, nextNID *uint64) *txnExec {
@@ -272,14 +278,14 @@ func (x *txnExec) obj(c CollID, id ObjectID) (*objState, error) {
 func (x *txnExec) create(o *objState) {
 	o.n = onode{nid: *x.nextNID, mtime: x.t.mtime}
 	*x.nextNID++
-	o.exists, o.dirty = true, true
+	o.exists, o.dirty, o.fresh = true, true, true
 	x.colls[o.coll].rec.objects++
 	x.colls[o.coll].dirty = true
 }
 
 func (x *txnExec) remove(c *collState, o *objState) {
 	prefix, end := nidKey(o.n.nid), nidKey(o.n.nid+1)
-	x.v.delRange(bData, prefix, end)
+	x.dropBlocks(o, 0)
 	x.v.delRange(bXattrs, prefix, end)
 	x.v.delRange(bOmap, prefix, end)
 	c.rec.objects--

@@ -252,18 +252,11 @@ func (r *reader) exportObject(x *exportWriter, c CollID, o ObjectID, n onode) er
 	return nil
 }
 
-// exportData writes the object's non-hole blocks, verified.
+// exportData writes the object's non-hole blocks, verified, in block
+// order whether they are inline or in the block file.
 func (r *reader) exportData(x *exportWriter, c CollID, o ObjectID, n onode) error {
 	bs := uint64(r.s.blockSize)
-	return r.scan(bucketData, nidKey(n.nid), func(k, v []byte) error {
-		index := uint64(keyBlockIndex(k))
-		payload, err := unsealBlock(v, r.s.blockSize)
-		if err == nil && index*bs+uint64(len(payload)) > n.size {
-			err = fmt.Errorf("payload extends past the object size %d", n.size)
-		}
-		if err != nil {
-			return &CorruptError{Coll: c, Object: o, Block: int64(index), What: "data block: " + err.Error()}
-		}
+	return r.eachBlock(c, o, n, func(index uint64, payload []byte) error {
 		if len(payload) == 0 {
 			return nil
 		}
@@ -273,4 +266,57 @@ func (r *reader) exportData(x *exportWriter, c CollID, o ObjectID, n onode) erro
 		x.stats.DataBytes += uint64(len(payload))
 		return x.record(recData, e.b)
 	})
+}
+
+// eachBlock calls fn with the verified payload of every stored block of
+// the object, in block order, merging the inline blocks and those in the
+// block file. The payload is only valid during the call.
+func (r *reader) eachBlock(c CollID, o ObjectID, n onode, fn func(index uint64, payload []byte) error) error {
+	bs := uint64(r.s.blockSize)
+	prefix := nidKey(n.nid)
+	inline, ext := r.tx.Bucket(bucketData).Cursor(), r.tx.Bucket(bucketExtents).Cursor()
+	ik, iv := inline.Seek(prefix)
+	ek, ev := ext.Seek(prefix)
+	buf := make([]byte, bs)
+	for {
+		iok, eok := ik != nil && bytes.HasPrefix(ik, prefix), ek != nil && bytes.HasPrefix(ek, prefix)
+		if !iok && !eok {
+			return nil
+		}
+		var index uint64
+		var payload []byte
+		var err error
+		if iok && (!eok || bytes.Compare(ik, ek) < 0) {
+			index = uint64(keyBlockIndex(ik))
+			payload, err = unsealBlock(iv, r.s.blockSize)
+			ik, iv = inline.Next()
+		} else {
+			index = uint64(keyBlockIndex(ek))
+			var ref extentRef
+			if ref, err = unsealExtentRef(ek, ev, r.s.blockSize); err == nil {
+				payload = buf[:ref.length]
+				err = r.readVerified(c, o, index, []extentRef{ref}, payload)
+			}
+			ek, ev = ext.Next()
+		}
+		if err == nil && index*bs+uint64(len(payload)) > n.size {
+			err = fmt.Errorf("payload extends past the object size %d", n.size)
+		}
+		if err != nil {
+			return corruptBlock(c, o, index, err)
+		}
+		if err := fn(index, payload); err != nil {
+			return err
+		}
+	}
+}
+
+// corruptBlock wraps a failed check of a data block, keeping a
+// *CorruptError that already names it.
+func corruptBlock(c CollID, o ObjectID, index uint64, err error) error {
+	var ce *CorruptError
+	if errors.As(err, &ce) {
+		return err
+	}
+	return &CorruptError{Coll: c, Object: o, Block: int64(index), What: "data block: " + err.Error()}
 }

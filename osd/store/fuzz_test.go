@@ -85,6 +85,20 @@ func FuzzUnseal(f *testing.F) {
 	})
 }
 
+// FuzzExtentRef decodes arbitrary bucketExtents values: a value that
+// decodes must encode back to itself, and nothing may panic.
+func FuzzExtentRef(f *testing.F) {
+	key := blockKey(7, 3)
+	f.Add(key, sealExtentRef(key, extentRef{unit: 42, length: minBlockSize, crc: 0xdeadbeef}))
+	f.Add([]byte{}, []byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, key, v []byte) {
+		r, err := unsealExtentRef(key, v, minBlockSize)
+		if err == nil && !bytes.Equal(sealExtentRef(key, r), v) {
+			t.Fatal("decoded reference does not encode to itself")
+		}
+	})
+}
+
 // FuzzStoredOnode stores a crc-valid but arbitrary onode payload and
 // exercises every reader of it: nothing may panic or allocate without
 // bound, and failures must be typed.

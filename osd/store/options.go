@@ -97,6 +97,11 @@ type Options struct {
 	// uses the stored one. A power of two from 4 KiB to 1 MiB; default
 	// 32 KiB (see the package doc for the measurements behind it).
 	BlockSize int
+	// BlockFileMin is the smallest run of whole blocks, in bytes, that a
+	// write stores in the block file instead of bbolt (see the package
+	// doc); shorter writes and the partial blocks at a write's edges stay
+	// in bbolt. Default 64 KiB; a negative value keeps all data in bbolt.
+	BlockFileMin int
 	// ReadOnly opens the store for reading only, sharing it with other
 	// read-only users (the offline tool); Submit fails with ErrInvalid.
 	ReadOnly bool
@@ -134,6 +139,7 @@ type CommitInfo struct {
 // Default values of Options.
 const (
 	DefaultBlockSize     = 32 << 10
+	defaultBlockFileMin  = 64 << 10
 	defaultLockTimeout   = time.Second
 	defaultMaxBatchTxns  = 1024
 	defaultMaxBatchBytes = 64 << 20
@@ -156,6 +162,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if err := checkBlockSize(o.BlockSize); err != nil {
 		return o, err
+	}
+	if o.BlockFileMin == 0 {
+		o.BlockFileMin = defaultBlockFileMin
 	}
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = defaultLockTimeout

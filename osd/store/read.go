@@ -36,6 +36,13 @@ func (s *Store) view(ctx context.Context, fn func(r *reader) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// Units the read may find referenced stay allocated until it ends.
+	gen := s.bf.beginRead()
+	defer func() {
+		if err := s.bf.endRead(gen); err != nil {
+			s.opts.Logger.Error("object store: block file allocation", "err", err)
+		}
+	}()
 	err := s.db.View(func(tx *bolt.Tx) error { return fn(&reader{s: s, tx: tx}) })
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return ErrClosed
@@ -129,8 +136,17 @@ func (r *reader) read(c CollID, o ObjectID, n onode, off, length uint64) ([]byte
 }
 
 // readBlocks copies [off, off+len(out)) of the object into out, which must
-// be zeroed (holes stay zero).
+// be zeroed (holes stay zero): the inline blocks, then those in the block
+// file.
 func (r *reader) readBlocks(c CollID, o ObjectID, n onode, off uint64, out []byte) error {
+	if err := r.readInline(c, o, n, off, out); err != nil {
+		return err
+	}
+	return r.readExtents(c, o, n, off, out)
+}
+
+// readInline copies the inline blocks of [off, off+len(out)) into out.
+func (r *reader) readInline(c CollID, o ObjectID, n onode, off uint64, out []byte) error {
 	bs := uint64(r.s.blockSize)
 	end := off + uint64(len(out))
 	cur := r.tx.Bucket(bucketData).Cursor()

@@ -28,12 +28,14 @@ import (
 	"time"
 )
 
-// storeFileName is the bbolt file inside the OSD data directory.
+// storeFileName is the bbolt file inside the OSD data directory; the
+// block file (blockfile.go, DIR/store.blocks) sits next to it.
 const storeFileName = "store.db"
 
 // formatVersion is written at creation; a store with another version is
-// refused instead of being misread.
-const formatVersion = 1
+// refused instead of being misread. Format 1 kept all data in bbolt; format
+// 2 adds the block file and the extents bucket.
+const formatVersion = 2
 
 var (
 	// bucketMeta holds store-wide settings, each value an envelope around a
@@ -55,9 +57,17 @@ var (
 
 	// bucketData maps blockKey(nid, index) -> crc32c(payload) || payload,
 	// the bytes [index*blockSize, index*blockSize+len(payload)) of the
-	// object. A missing block, or the part of a block past its payload,
-	// reads as zeros (holes). No payload extends past the object's size.
+	// object, for blocks stored inline. A block missing from both
+	// bucketData and bucketExtents, or the part of a block past its
+	// payload, reads as zeros (holes). No payload extends past the
+	// object's size.
 	bucketData = []byte("data")
+
+	// bucketExtents maps blockKey(nid, index) -> envelope(extentRef), for
+	// blocks stored in the block file. A block key is in bucketData or in
+	// bucketExtents, never in both; a unit is referenced by at most one
+	// block.
+	bucketExtents = []byte("extents")
 
 	// bucketXattrs maps nid || name -> envelope(value).
 	bucketXattrs = []byte("xattrs")
@@ -92,13 +102,14 @@ const (
 	bPGLog
 	bPGInfo
 	bPGMeta
+	bExtents
 	numBuckets
 )
 
 // allBuckets lists every bucket by bucketID, created with the store.
 var allBuckets = [numBuckets][]byte{
 	bucketMeta, bucketColls, bucketOnodes, bucketData, bucketXattrs,
-	bucketOmap, bucketPGLog, bucketPGInfo, bucketPGMeta,
+	bucketOmap, bucketPGLog, bucketPGInfo, bucketPGMeta, bucketExtents,
 }
 
 // Key lengths.
@@ -266,6 +277,47 @@ func unsealBlock(v []byte, blockSize int) ([]byte, error) {
 		return nil, errChecksum
 	}
 	return payload, nil
+}
+
+// extentRef is where a block stored in the block file lives: its unit,
+// the length of its payload (a whole block: partial blocks stay inline)
+// and the crc32c of the payload, checked on every read.
+type extentRef struct {
+	unit   uint64
+	length uint32
+	crc    uint32
+}
+
+// extentRefLen is the payload length of an extentRef: crc (4), unit (8)
+// and length (4), big-endian.
+const extentRefLen = 16
+
+// sealExtentRef builds the bucketExtents value of key.
+func sealExtentRef(key []byte, r extentRef) []byte {
+	var p [extentRefLen]byte
+	binary.BigEndian.PutUint32(p[0:], r.crc)
+	binary.BigEndian.PutUint64(p[4:], r.unit)
+	binary.BigEndian.PutUint32(p[12:], r.length)
+	return seal(key, p[:])
+}
+
+// unsealExtentRef checks and decodes a bucketExtents value. A reference
+// whose length is not a whole block of blockSize is refused: the store
+// writes no other.
+func unsealExtentRef(key, v []byte, blockSize int) (extentRef, error) {
+	p, err := unseal(key, v)
+	if err != nil {
+		return extentRef{}, err
+	}
+	if len(p) != extentRefLen {
+		return extentRef{}, errDecode
+	}
+	r := extentRef{crc: binary.BigEndian.Uint32(p), unit: binary.BigEndian.Uint64(p[4:]),
+		length: binary.BigEndian.Uint32(p[12:])}
+	if int(r.length) != blockSize || r.unit > math.MaxInt64/uint64(blockSize) {
+		return extentRef{}, errDecode
+	}
+	return r, nil
 }
 
 // sealUvarint and unsealUvarint encode the meta bucket's values.

@@ -19,6 +19,7 @@ import (
 type Store struct {
 	dir       string
 	db        *bolt.DB
+	bf        *blockFile
 	opts      Options
 	limits    Limits
 	blockSize int
@@ -60,13 +61,22 @@ func Create(dir string, opts Options) (*Store, error) {
 	if _, err := os.Stat(path); err == nil {
 		return nil, fmt.Errorf("%w: %s", ErrStoreExists, path)
 	}
+	// The block file comes first: a store.db without it is refused by
+	// Open, so a crash in between leaves nothing that looks like a store.
+	bpath := filepath.Join(dir, blockFileName)
+	os.Remove(bpath) // left by a Create that crashed before store.db
+	if err := createBlockFile(bpath); err != nil {
+		return nil, err
+	}
 	db, err := openBolt(path, o)
 	if err != nil {
+		os.Remove(bpath)
 		return nil, err
 	}
 	if err := db.Update(func(tx *bolt.Tx) error { return initSchema(tx, o.BlockSize) }); err != nil {
 		db.Close()
 		os.Remove(path)
+		os.Remove(bpath)
 		return nil, fmt.Errorf("initialize object store %s: %w", path, err)
 	}
 	return start(dir, db, o)
@@ -148,6 +158,10 @@ func start(dir string, db *bolt.DB, o Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.openBlocks(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s.blockPool.New = func() any {
 		b := make([]byte, 0, crcLen+s.blockSize)
 		return &b
@@ -178,6 +192,11 @@ func (s *Store) loadMeta(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
+	if format == 1 {
+		return fmt.Errorf("%w: %s holds a store of format 1 (all data inside bbolt), this build reads format %d (large blocks in %s): "+
+			"export its PGs with the build that wrote it (osd store export), then recreate the OSD (osd mkfs) and import them",
+			ErrFormat, s.dir, formatVersion, blockFileName)
+	}
 	if format != formatVersion {
 		return fmt.Errorf("%w: store format %d, this build reads format %d", ErrFormat, format, formatVersion)
 	}
@@ -205,9 +224,43 @@ func (s *Store) Close() error {
 	s.cond.Broadcast()
 	s.mu.Unlock()
 	<-s.stopped
-	if err := s.db.Close(); err != nil {
+	err := s.db.Close()
+	if berr := s.bf.close(); err == nil {
+		err = berr
+	}
+	if err != nil {
 		return fmt.Errorf("close object store: %w", err)
 	}
+	return nil
+}
+
+// openBlocks opens the block file and, for a writable store, rebuilds its
+// allocation bitmap from the references in bucketExtents: units nobody
+// refers to, including those of transactions a crash interrupted, are
+// free.
+func (s *Store) openBlocks() error {
+	bf, err := openBlockFile(filepath.Join(s.dir, blockFileName), s.blockSize, s.opts.ReadOnly)
+	if err != nil {
+		return err
+	}
+	if !s.opts.ReadOnly {
+		err = s.db.View(func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketExtents).ForEach(func(k, v []byte) error {
+				// A bad reference is reported by the reads that meet
+				// it; here it only must not be marked twice.
+				if r, err := unsealExtentRef(k, v, s.blockSize); err == nil && !bf.markUsed(r.unit) {
+					s.opts.Logger.Error("object store: a block refers to a block file unit past the end of the file or already referenced",
+						"unit", r.unit, "key", fmt.Sprintf("%x", k))
+				}
+				return nil
+			})
+		})
+	}
+	if err != nil {
+		bf.close()
+		return fmt.Errorf("rebuild the block file allocation: %w", err)
+	}
+	s.bf = bf
 	return nil
 }
 
@@ -234,16 +287,22 @@ type Stats struct {
 	BytesPut uint64
 	// CommitTime is the total time spent in commits, fsyncs included.
 	CommitTime time.Duration
+	// BlockFileBytes is the size of the block file and BlockFileFreeBytes
+	// the part of it no block uses (reused before the file grows).
+	BlockFileBytes, BlockFileFreeBytes uint64
 }
 
 // Stats returns the store's counters.
 func (s *Store) Stats() Stats {
+	units, free := s.bf.stats()
 	return Stats{
-		Txns:       s.stats.txns.Load(),
-		FailedTxns: s.stats.failedTxns.Load(),
-		Commits:    s.stats.commits.Load(),
-		MaxBatch:   s.stats.maxBatch.Load(),
-		BytesPut:   s.stats.bytesPut.Load(),
-		CommitTime: time.Duration(s.stats.commitNanos.Load()),
+		BlockFileBytes:     units * uint64(s.blockSize),
+		BlockFileFreeBytes: free * uint64(s.blockSize),
+		Txns:               s.stats.txns.Load(),
+		FailedTxns:         s.stats.failedTxns.Load(),
+		Commits:            s.stats.commits.Load(),
+		MaxBatch:           s.stats.maxBatch.Load(),
+		BytesPut:           s.stats.bytesPut.Load(),
+		CommitTime:         time.Duration(s.stats.commitNanos.Load()),
 	}
 }

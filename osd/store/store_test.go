@@ -85,11 +85,29 @@ type model map[string][]byte
 // truncates, zeroes and removes to a few objects with small blocks and
 // checks every object's bytes and size against a plain byte-slice model
 // after each transaction.
+//
+// It runs with data inline only, with every whole block going to the block
+// file, and with the block file written without O_DIRECT (as on tmpfs);
+// the block file variants also check its allocation after every step and
+// reopen the store halfway.
 func TestDataOpsAgainstModel(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		min      int
+		noDirect bool
+	}{{"inline", -1, false}, {"block file", 4096, false}, {"block file without O_DIRECT", 8192, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer setNoDirectIO(tc.noDirect)()
+			runModel(t, Options{BlockSize: 4096, BlockFileMin: tc.min, Limits: Limits{ObjectSize: 128 << 10}})
+		})
+	}
+}
+
+func runModel(t *testing.T, opts Options) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 1))
-	s := newStore(t, Options{BlockSize: 4096, Limits: Limits{ObjectSize: 128 << 10}})
+	s := newStore(t, opts)
 	m := model{}
 	names := []string{"o1", "o2", "o3"}
 	for step := 0; step < 200; step++ {
@@ -100,8 +118,14 @@ func TestDataOpsAgainstModel(t *testing.T) {
 		if err := s.Apply(bg, txn); err != nil {
 			t.Fatalf("seed %d step %d: %v", seed, step, err)
 		}
+		where := fmt.Sprintf("seed %d step %d", seed, step)
 		for _, name := range names {
-			checkAgainstModel(t, s, m, name, fmt.Sprintf("seed %d step %d", seed, step))
+			checkAgainstModel(t, s, m, name, where)
+		}
+		checkAllocation(t, s, where)
+		if step == 100 {
+			s = reopen(t, s, opts)
+			checkAllocation(t, s, where+" after reopen")
 		}
 	}
 	info, err := s.Collection(bg, testPG)

@@ -27,6 +27,12 @@ type Txn struct {
 	mtime     time.Time
 	dataBytes int
 	submitted bool
+	// io is closed once the transaction's block file writes are done and
+	// ioErr holds their outcome; io is nil when it has none. runs are the
+	// block file units Submit gave it, freed again if it is rejected.
+	io    chan struct{}
+	ioErr error
+	runs  []unitRun
 }
 
 // NewTxn returns an empty transaction.
@@ -102,12 +108,23 @@ type op struct {
 	uver     uint64
 	mtime    time.Time
 	flags    uint64
-	// blocks holds sealed values of the blocks a write covers completely,
-	// indexed from block firstBlock, prepared by Submit on the caller's
-	// goroutine so that checksumming runs in parallel; nil entries are
-	// partial blocks the committer merges with the old contents.
-	blocks     [][]byte
+	// blocks holds the prepared values of the blocks a write covers
+	// completely, indexed from block firstBlock, prepared off the
+	// committer so that checksumming and block file writes run in
+	// parallel: a sealed bucketData value or a block file unit. Zero
+	// entries are partial blocks the committer merges with the old
+	// contents.
+	blocks     []prepBlock
 	firstBlock uint64
+}
+
+// prepBlock is one prepared block of a write: a sealed inline value, or
+// (ref set) the block file unit it was written to, whose bucketExtents
+// value the committer seals once it knows the block's key.
+type prepBlock struct {
+	val []byte
+	ref bool
+	ext extentRef
 }
 
 func (t *Txn) add(o op) { t.ops = append(t.ops, o) }

@@ -1,9 +1,7 @@
 package store
 
 import (
-	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 )
 
 // validate checks what can be checked without reading the store: ids,
@@ -133,54 +131,4 @@ func quoteShort(s string) string {
 		return fmt.Sprintf("%q...", s[:64])
 	}
 	return fmt.Sprintf("%q", s)
-}
-
-// prepare seals the blocks that writes of t cover completely, on the
-// caller's goroutine, into buffers recycled after the commit. A WriteFull replaces the whole object, so all of its
-// blocks, including a short last one, are complete.
-func (s *Store) prepare(t *Txn) {
-	bs := uint64(s.blockSize)
-	for i := range t.ops {
-		p := &t.ops[i]
-		if (p.kind != opWrite && p.kind != opWriteFull) || p.len == 0 {
-			continue
-		}
-		first, last := p.off/bs, (p.off+p.len-1)/bs
-		p.firstBlock = first
-		p.blocks = make([][]byte, last-first+1)
-		for b := first; b <= last; b++ {
-			start, end := b*bs, (b+1)*bs
-			if p.kind == opWriteFull {
-				end = min(end, p.len)
-			} else if start < p.off || end > p.off+p.len {
-				continue
-			}
-			p.blocks[b-first] = s.sealPooled(p.data[start-p.off : end-p.off])
-		}
-	}
-}
-
-// sealPooled is sealBlock into a recycled buffer. Reusing the buffers of
-// committed transactions spares the allocator, the garbage collector and
-// page faults about a block's worth of fresh memory per block written.
-func (s *Store) sealPooled(payload []byte) []byte {
-	v := s.blockPool.Get().(*[]byte)
-	b := append((*v)[:0], 0, 0, 0, 0)
-	b = append(b, payload...)
-	binary.BigEndian.PutUint32(b, crc32.Checksum(payload, castagnoli))
-	return b
-}
-
-// recycleBlocks returns the prepared blocks of a completed transaction to
-// the pool: bbolt copied them into its pages at commit (or never used
-// them), and the transaction is not executed again.
-func (s *Store) recycleBlocks(t *Txn) {
-	for i := range t.ops {
-		for j, b := range t.ops[i].blocks {
-			if b != nil && cap(b) == crcLen+s.blockSize {
-				s.blockPool.Put(&b)
-			}
-			t.ops[i].blocks[j] = nil
-		}
-	}
 }

@@ -65,12 +65,51 @@ func (v *view) get(b bucketID, key []byte) []byte {
 		}
 		return p.val
 	}
-	for _, r := range v.ranges[b] {
-		if r.contains(key) {
-			return nil
-		}
+	if v.masked(b, key) {
+		return nil
 	}
 	return v.buckets[b].Get(key)
+}
+
+// getOverlay is get for a key that cannot be in bbolt (it lies under a
+// new nid): only the view's own changes are looked at.
+func (v *view) getOverlay(b bucketID, key []byte) []byte {
+	if p, ok := v.points[b][string(key)]; ok && !p.deleted {
+		return p.val
+	}
+	return nil
+}
+
+// each calls fn for every key in [start, end) of bucket b as the
+// transaction sees it, in no particular order; with inBolt false the keys
+// are known not to be in bbolt and only the view's own puts are visited.
+// Values may alias bbolt memory.
+func (v *view) each(b bucketID, start, end []byte, inBolt bool, fn func(k, val []byte)) {
+	r := keyRange{start: start, end: end}
+	if inBolt {
+		c := v.buckets[b].Cursor()
+		for k, val := c.Seek(start); k != nil && r.contains(k); k, val = c.Next() {
+			if _, ok := v.points[b][string(k)]; ok || v.masked(b, k) {
+				continue // changed by the view: visited below, or deleted
+			}
+			fn(k, val)
+		}
+	}
+	for k, p := range v.points[b] {
+		if !p.deleted && r.contains([]byte(k)) {
+			fn([]byte(k), p.val)
+		}
+	}
+}
+
+// masked reports whether a deleted range of the view covers key.
+func (v *view) masked(b bucketID, key []byte) bool {
+	for _, r := range v.ranges[b] {
+		if r.contains(key) {
+			return true
+		}
+	}
+	return false
 }
 
 // put records key = val; the view owns both slices from now on.

@@ -224,18 +224,25 @@ func TestCorruptByteDetected(t *testing.T) {
 			victim = o
 		}
 	}
-	path := filepath.Join(victim.dir, "store.db")
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
+	// The data is in bbolt (store.db) or, written in large blocks, in the
+	// block file (store.blocks).
+	flipped := false
+	for _, name := range []string{"store.db", "store.blocks"} {
+		path := filepath.Join(victim.dir, name)
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at := bytes.Index(raw, marker[:1024]); at >= 0 {
+			raw[at+100] ^= 0xff
+			if err := os.WriteFile(path, raw, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			flipped = true
+		}
 	}
-	at := bytes.Index(raw, marker[:1024])
-	if at < 0 {
-		t.Fatalf("marker not found in %s", path)
-	}
-	raw[at+100] ^= 0xff
-	if err := os.WriteFile(path, raw, 0o644); err != nil {
-		t.Fatal(err)
+	if !flipped {
+		t.Fatalf("marker not found in the store files of %s", victim.dir)
 	}
 	for _, o := range c.osds {
 		c.startOSD(o)

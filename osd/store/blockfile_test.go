@@ -1,0 +1,355 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// setNoDirectIO makes block files open without O_DIRECT until the
+// returned function runs.
+func setNoDirectIO(on bool) func() {
+	old := testNoDirectIO
+	testNoDirectIO = on
+	return func() { testNoDirectIO = old }
+}
+
+// reopen closes s and opens its directory again; the new store is closed
+// at the end of the test.
+func reopen(t testing.TB, s *Store, opts Options) *Store {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(s.Dir(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// checkAllocation checks the block file's bitmap against the references
+// in bucketExtents: with no read in progress and nothing queued, exactly
+// the referenced units are allocated, and no unit is referenced twice.
+func checkAllocation(t testing.TB, s *Store, where string) {
+	t.Helper()
+	refs := map[uint64]string{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketExtents).ForEach(func(k, v []byte) error {
+			r, err := unsealExtentRef(k, v, s.blockSize)
+			if err != nil {
+				return fmt.Errorf("reference %x: %w", k, err)
+			}
+			if prev, dup := refs[r.unit]; dup {
+				return fmt.Errorf("unit %d referenced by %x and %s", r.unit, k, prev)
+			}
+			refs[r.unit] = fmt.Sprintf("%x", k)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", where, err)
+	}
+	s.bf.mu.Lock()
+	defer s.bf.mu.Unlock()
+	used := 0
+	for u := uint64(0); u < s.bf.units; u++ {
+		_, ref := refs[u]
+		if s.bf.isUsed(u) != ref {
+			t.Fatalf("%s: unit %d allocated=%v but referenced=%v", where, u, s.bf.isUsed(u), ref)
+		}
+		if ref {
+			used++
+		}
+	}
+	if used != len(refs) || s.bf.units-s.bf.free != uint64(used) {
+		t.Fatalf("%s: %d references (%d inside the file), %d units of %d allocated", where, len(refs), used, s.bf.units-s.bf.free, s.bf.units)
+	}
+}
+
+// extentCount returns the number of blocks stored in the block file.
+func extentCount(t testing.TB, s *Store) int {
+	t.Helper()
+	n := 0
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketExtents).Stats().KeyN
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestLargeWritesGoToTheBlockFile: the whole blocks of a large write are
+// stored in the block file, the partial ones inline; partial overwrites,
+// truncation, zeroing and removal move or free exactly the blocks they
+// touch, and the units come back for reuse.
+func TestLargeWritesGoToTheBlockFile(t *testing.T) {
+	const bs = 4096
+	s := newStore(t, Options{BlockSize: bs})
+	o := obj("big")
+	data := pattern(3, 20*bs+100) // 20 whole blocks and a short one
+	txn := NewTxn()
+	txn.WriteFull(testPG, o, data)
+	mustApply(t, s, txn)
+	if n := extentCount(t, s); n != 20 {
+		t.Fatalf("%d blocks in the block file after a 20-block write, want 20", n)
+	}
+	checkBytes(t, "after write", mustRead(t, s, testPG, o), data)
+	checkAllocation(t, s, "after write")
+
+	step := func(what string, build func(*Txn), wantExtents int) {
+		t.Helper()
+		txn := NewTxn()
+		build(txn)
+		mustApply(t, s, txn)
+		checkBytes(t, what, mustRead(t, s, testPG, o), data)
+		if n := extentCount(t, s); n != wantExtents {
+			t.Fatalf("%s: %d blocks in the block file, want %d", what, n, wantExtents)
+		}
+		checkAllocation(t, s, what)
+	}
+	// A 100-byte overwrite inside block 3 moves that block inline.
+	step("overwrite", func(txn *Txn) {
+		txn.Write(testPG, o, 3*bs+10, pattern(9, 100))
+		copy(data[3*bs+10:], pattern(9, 100))
+	}, 19)
+	// Truncating inside block 15 drops 16-19 and moves 15 inline.
+	step("truncate", func(txn *Txn) {
+		txn.Truncate(testPG, o, 15*bs+7)
+		data = data[:15*bs+7]
+	}, 14)
+	// Zeroing blocks 5-6 whole deletes them; a hole reads as zeros.
+	step("zero", func(txn *Txn) {
+		txn.Zero(testPG, o, 5*bs, 2*bs)
+		clear(data[5*bs : 7*bs])
+	}, 12)
+	// A 16-block write at block 2 replaces references with fresh units.
+	step("rewrite", func(txn *Txn) {
+		p := pattern(11, 16*bs)
+		txn.Write(testPG, o, 2*bs, p)
+		data = append(data[:2*bs], p...)
+	}, 18)
+	units, _ := s.bf.stats()
+	step("remove and write again", func(txn *Txn) {
+		txn.Remove(testPG, o)
+		data = pattern(12, 18*bs)
+		txn.WriteFull(testPG, o, data)
+	}, 18)
+	if after, _ := s.bf.stats(); after != units {
+		t.Fatalf("the block file grew from %d to %d units although freed units could be reused", units, after)
+	}
+	s = reopen(t, s, Options{})
+	checkBytes(t, "after reopen", mustRead(t, s, testPG, o), data)
+	checkAllocation(t, s, "after reopen")
+	part, err := s.Read(bg, testPG, o, 3*bs-5, 2*bs+10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBytes(t, "partial read across blocks", part, data[3*bs-5:5*bs+5])
+}
+
+// TestRejectedTransactionFreesItsUnits: a transaction whose block file
+// writes succeeded but which fails (the object exists) leaves no
+// allocated unit behind, and neither does one submitted to a closed store.
+func TestRejectedTransactionFreesItsUnits(t *testing.T) {
+	s := newStore(t, Options{BlockSize: 4096})
+	txn := NewTxn()
+	txn.Create(testPG, obj("x"))
+	mustApply(t, s, txn)
+	txn = NewTxn()
+	txn.WriteFull(testPG, obj("y"), pattern(1, 64<<10))
+	txn.Create(testPG, obj("x"))
+	wantErr(t, s.Apply(bg, txn), ErrExists)
+	checkAllocation(t, s, "after a rejected transaction")
+	if _, err := s.Stat(bg, testPG, obj("y")); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("object of a rejected transaction: %v", err)
+	}
+}
+
+// TestReadsHoldRetiredUnits: units a commit stops referring to are not
+// reused while a read that started before the commit is in progress.
+func TestReadsHoldRetiredUnits(t *testing.T) {
+	s := newStore(t, Options{BlockSize: 4096})
+	txn := NewTxn()
+	txn.WriteFull(testPG, obj("a"), pattern(1, 64<<10))
+	mustApply(t, s, txn)
+	gen := s.bf.beginRead() // a read in progress
+	txn = NewTxn()
+	txn.Remove(testPG, obj("a"))
+	mustApply(t, s, txn)
+	if n := s.bf.popcount(); n != 16 {
+		t.Fatalf("%d units allocated while a read may still use the removed object's 16", n)
+	}
+	late := s.bf.beginRead() // started after the commit: does not hold them
+	if err := s.bf.endRead(gen); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.bf.popcount(); n != 0 {
+		t.Fatalf("%d units allocated after the read ended, want 0", n)
+	}
+	if err := s.bf.endRead(late); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestConcurrentReadsAndRewrites: readers of an object that writers keep
+// replacing (whole-object writes through the block file) always get one
+// complete version, never a mix and never a checksum error, although the
+// writers reuse the units the readers may be reading.
+func TestConcurrentReadsAndRewrites(t *testing.T) {
+	s := newStore(t, Options{BlockSize: 4096})
+	const size = 64 << 10
+	versions := make([][]byte, 4)
+	for i := range versions {
+		versions[i] = pattern(100+i, size)
+	}
+	txn := NewTxn()
+	txn.WriteFull(testPG, obj("hot"), versions[0])
+	mustApply(t, s, txn)
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	var reads atomic.Int64
+	errs := make(chan error, 8)
+	for r := 0; r < 4; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				got, err := s.Read(bg, testPG, obj("hot"), 0, 0)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !matchesOne(got, versions) {
+					errs <- fmt.Errorf("read %d bytes that match no version", len(got))
+					return
+				}
+				reads.Add(1)
+			}
+		}()
+	}
+	for i := 1; i < 300; i++ {
+		txn := NewTxn()
+		txn.WriteFull(testPG, obj("hot"), versions[i%len(versions)])
+		mustApply(t, s, txn)
+	}
+	stop.Store(true)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if reads.Load() == 0 {
+		t.Fatal("no read completed")
+	}
+	checkAllocation(t, s, "after the load")
+}
+
+func matchesOne(b []byte, versions [][]byte) bool {
+	for _, v := range versions {
+		if bytes.Equal(b, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestBlockFileCorruptionIsDetected: a byte flipped in the block file is
+// reported as a CorruptError naming the object and block, by reads and by
+// export, and never returned.
+func TestBlockFileCorruptionIsDetected(t *testing.T) {
+	dir := t.TempDir()
+	const bs = 4096
+	s, err := Create(dir, Options{BlockSize: bs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	txn := NewTxn()
+	txn.CreateCollection(testPG)
+	txn.WriteFull(testPG, obj("victim"), markedData(16, bs))
+	txn.WriteFull(testPG, obj("bystander"), pattern(5, 16*bs))
+	mustApply(t, s, txn)
+	s.Close()
+	path := filepath.Join(dir, blockFileName)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, blockMarker(6))
+	if i < 0 {
+		t.Fatal("block 6 of the victim not found in the block file")
+	}
+	b[i+5] ^= 0x20
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = s.Read(bg, testPG, obj("victim"), 0, 0)
+	wantCorrupt(t, err, "victim", 6)
+	_, err = s.Read(bg, testPG, obj("victim"), 6*bs+100, 10)
+	wantCorrupt(t, err, "victim", 6)
+	if got, err := s.Read(bg, testPG, obj("victim"), 0, 6*bs); err != nil || !bytes.Equal(got, markedData(6, bs)) {
+		t.Fatalf("intact blocks before the damage: %v", err)
+	}
+	checkBytes(t, "bystander", mustRead(t, s, testPG, obj("bystander")), pattern(5, 16*bs))
+	_, err = s.Export(bg, testPG, &bytes.Buffer{})
+	wantCorrupt(t, err, "victim", 6)
+	// A partial overwrite of the damaged block needs its old bytes: it is
+	// refused and the store is unchanged.
+	txn = NewTxn()
+	txn.Write(testPG, obj("victim"), 6*bs+1, []byte("x"))
+	wantErr(t, s.Apply(bg, txn), ErrCorrupt)
+}
+
+// TestOpenRefusesOtherFormats: a format 1 store (data inside bbolt) and a
+// store whose block file is missing are refused with ErrFormat and a
+// message saying what to do, not misread.
+func TestOpenRefusesOtherFormats(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Create(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := os.Remove(filepath.Join(dir, blockFileName)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(dir, Options{})
+	wantErr(t, err, ErrFormat)
+	if !strings.Contains(err.Error(), blockFileName) {
+		t.Fatalf("error %q does not name the missing block file", err)
+	}
+	if err := createBlockFile(filepath.Join(dir, blockFileName)); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(filepath.Join(dir, storeFileName), 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyFormat, sealUvarint(keyFormat, 1))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = Open(dir, Options{})
+	wantErr(t, err, ErrFormat)
+	if !strings.Contains(err.Error(), "format 1") || !strings.Contains(err.Error(), "osd store export") {
+		t.Fatalf("error %q does not explain the old format and what to do", err)
+	}
+}
