@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/experimental"
 
 	"github.com/gorados/gorados/cluster"
+	"github.com/gorados/gorados/internal/wire"
 	"github.com/gorados/gorados/proto/pb"
 )
 
@@ -33,9 +34,6 @@ var reconnectParams = grpc.ConnectParams{
 	Backoff:           backoff.Config{BaseDelay: 20 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
 	MinConnectTimeout: 5 * time.Second,
 }
-
-// replyBuffers is shared by every OSD connection of the process.
-var replyBuffers = &bufPool{}
 
 // osdPool holds one gRPC connection per OSD public address, shared by all
 // operations (gRPC multiplexes concurrent calls on it).
@@ -63,10 +61,10 @@ func (p *osdPool) client(addr string) (pb.ObjectServiceClient, error) {
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithInitialWindowSize(streamWindow),
 		grpc.WithConnectParams(reconnectParams),
-		experimental.WithBufferPool(replyBuffers),
+		experimental.WithBufferPool(wire.Buffers),
 		grpc.WithInitialConnWindowSize(connWindow),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(msgSizeMax), grpc.MaxCallSendMsgSize(msgSizeMax),
-			grpc.ForceCodecV2(newReplyCodec())))
+			grpc.ForceCodecV2(wire.Codec{})))
 	if err != nil {
 		return nil, err
 	}

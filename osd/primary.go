@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gorados/gorados/cluster"
+	"github.com/gorados/gorados/internal/wire"
 	"github.com/gorados/gorados/osd/objop"
 	"github.com/gorados/gorados/osd/pg"
 	"github.com/gorados/gorados/osd/store"
@@ -287,9 +288,15 @@ func (h *pgHandle) sendRepOps(e pg.LogEntry, loc *pb.ObjectLocator, ops []*pb.Tx
 		Txn:    &pb.Transaction{Object: loc, Ops: ops},
 		TrimTo: &pb.Eversion{Epoch: trim.Epoch, Version: trim.Version},
 	}
+	// Encoded once for every replica; the data is not copied.
+	enc, err := wire.Encode(req)
+	if err != nil {
+		h.o.fatal(h.id, fmt.Errorf("encode repop %s: %w", e.Version, err))
+		return
+	}
 	for _, osd := range m.Acting {
 		if osd != h.o.cfg.ID && osd >= 0 && osd != crushItemNone {
-			go h.o.peers.repOp(h, osd, req, e.Version)
+			go h.o.peers.repOp(h, osd, req, enc, e.Version)
 		}
 	}
 }

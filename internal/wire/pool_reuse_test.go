@@ -1,9 +1,9 @@
-package client
+package wire
 
 import "testing"
 
-func TestBufPool(t *testing.T) {
-	var p bufPool
+func TestPoolReuse(t *testing.T) {
+	var p Pool
 	for _, n := range []int{0, 1, 255, 256, 257, 4 << 20, 4<<20 + 1, 300 << 20} {
 		b := p.Get(n)
 		if len(*b) != n {
