@@ -50,6 +50,8 @@ type Conn struct {
 
 	refreshMu sync.Mutex // one direct map fetch at a time
 
+	placements placements // PG placements computed in the current map
+
 	stats   counters
 	stop    context.CancelFunc
 	done    chan struct{} // closed by Close

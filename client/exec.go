@@ -118,11 +118,10 @@ func (r *retrier) target(m *cluster.OSDMap) (target, error) {
 	if err != nil {
 		return target{}, err
 	}
-	var mp cluster.Mapping
-	m.MapPG(pg, &mp)
-	p := mp.ActingPrimary
+	pl := r.c.placements.of(m, pg)
+	p := pl.primary
 	if p == cluster.NoOSD || !m.IsUp(p) || m.OSDs[p].PublicAddr == "" {
-		return target{pg: pg, osd: p}, fmt.Errorf("%w: PG %s has no up acting primary in map epoch %d (acting %v)", errNoPrimary, pg, m.Epoch, mp.Acting)
+		return target{pg: pg, osd: p}, fmt.Errorf("%w: PG %s has no up acting primary in map epoch %d (acting %v)", errNoPrimary, pg, m.Epoch, pl.acting)
 	}
 	return target{pg: pg, osd: p, addr: m.OSDs[p].PublicAddr}, nil
 }

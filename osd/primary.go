@@ -23,6 +23,9 @@ type clientOp struct {
 	reply   chan *pb.OpReply
 	results []*pb.SubOpResult // a write's results, sent with its ack
 	start   time.Time
+	// admitted hands a read the shard admitted to the gRPC handler
+	// waiting for it, which executes it on its own goroutine.
+	admitted chan struct{}
 }
 
 func (op *clientOp) send(r *pb.OpReply) {
@@ -131,7 +134,14 @@ func reqID(r *pb.ReqID) pg.ReqID {
 func (h *pgHandle) startOp(op *clientOp, st *objState) {
 	if op.kind == objop.KindRead {
 		st.readers++
-		go h.read(op)
+		// The handler goroutine runs the read if it is waiting: no new
+		// goroutine (and stack to grow) per read. If it is not there yet
+		// or has given up, a goroutine runs it instead.
+		select {
+		case op.admitted <- struct{}{}:
+		default:
+			go func() { op.send(h.read(op)) }()
+		}
 		return
 	}
 	if !h.execWrite(op) {
@@ -142,8 +152,9 @@ func (h *pgHandle) startOp(op *clientOp, st *objState) {
 }
 
 // read executes a read op off the shard (reads of different objects of a
-// PG run in parallel), then releases the object on the shard.
-func (h *pgHandle) read(op *clientOp) {
+// PG run in parallel), releases the object on the shard and returns the
+// reply. All sub-ops read one snapshot of the store.
+func (h *pgHandle) read(op *clientOp) *pb.OpReply {
 	r := &objectReader{ctx: op.ctx, st: h.o.st, c: h.coll, o: op.obj}
 	results, f := objop.Execute(r, op.req.GetOps(), h.o.cfg.Limits)
 	op.results = results
@@ -154,7 +165,7 @@ func (h *pgHandle) read(op *clientOp) {
 		reply.Version = &pb.Eversion{Epoch: uint64(oi.Version.Epoch), Version: oi.Version.Version}
 		reply.UserVersion = oi.UserVersion
 	}
-	op.send(reply)
+	r.close()
 	h.o.cfg.Metrics.opDone(op, f == nil)
 	h.post(func() {
 		if st := h.objects[op.key]; st != nil {
@@ -162,6 +173,7 @@ func (h *pgHandle) read(op *clientOp) {
 		}
 		h.release(op.key)
 	})
+	return reply
 }
 
 // release starts the queued ops the object now admits and forgets idle
@@ -190,6 +202,7 @@ func (h *pgHandle) release(key string) {
 func (h *pgHandle) execWrite(op *clientOp) bool {
 	now := time.Now()
 	r := &objectReader{ctx: h.o.ctx, st: h.o.st, c: h.coll, o: op.obj}
+	defer r.close()
 	plan, f := objop.PlanWrite(r, op.req.GetOps(), h.o.cfg.Limits, now.UnixNano())
 	if f != nil {
 		var results []*pb.SubOpResult

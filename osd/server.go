@@ -97,11 +97,14 @@ func (s *ObjectServer) Execute(ctx context.Context, req *pb.OpRequest) (*pb.OpRe
 		return r, nil
 	}
 	obj := storeObject(tg.pool, loc)
-	op := &clientOp{ctx: ctx, req: req, kind: kind, obj: obj, key: objectKey(obj), reply: make(chan *pb.OpReply, 1), start: start}
+	op := &clientOp{ctx: ctx, req: req, kind: kind, obj: obj, key: objectKey(obj), reply: make(chan *pb.OpReply, 1), start: start,
+		admitted: make(chan struct{})}
 	tg.h.post(func() { tg.h.handleOp(op) })
 	select {
 	case r := <-op.reply:
 		return r, nil
+	case <-op.admitted:
+		return tg.h.read(op), nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case <-o.ctx.Done():

@@ -90,12 +90,36 @@ func txnMtime(ops []*pb.TxOp) time.Time {
 	return time.Time{}
 }
 
-// objectReader reads one object's committed state for package objop.
+// objectReader reads one object's committed state for package objop,
+// through one store snapshot opened on first use: every sub-op of an op
+// sees the same state, and the object is looked up once. close must be
+// called when the op is done with it.
 type objectReader struct {
-	ctx context.Context
-	st  *store.Store
-	c   store.CollID
-	o   store.ObjectID
+	ctx  context.Context
+	st   *store.Store
+	c    store.CollID
+	o    store.ObjectID
+	snap *store.Snapshot
+}
+
+// snapshot returns the reader's snapshot, opening it on first use.
+func (r *objectReader) snapshot() (*store.Snapshot, error) {
+	if r.snap == nil {
+		sn, err := r.st.Snapshot(r.ctx)
+		if err != nil {
+			return nil, err
+		}
+		r.snap = sn
+	}
+	return r.snap, nil
+}
+
+// close ends the reader's snapshot.
+func (r *objectReader) close() {
+	if r.snap != nil {
+		r.snap.Close()
+		r.snap = nil
+	}
 }
 
 // mapErr translates store errors into objop's.
@@ -111,7 +135,11 @@ func mapErr(err error) error {
 
 // info returns the object's store metadata, including its version.
 func (r *objectReader) info() (store.ObjectInfo, error) {
-	oi, err := r.st.Stat(r.ctx, r.c, r.o)
+	sn, err := r.snapshot()
+	if err != nil {
+		return store.ObjectInfo{}, err
+	}
+	oi, err := sn.Stat(r.c, r.o)
 	return oi, mapErr(err)
 }
 
@@ -124,17 +152,29 @@ func (r *objectReader) Stat() (objop.Meta, error) {
 }
 
 func (r *objectReader) Read(off, n uint64) ([]byte, error) {
-	b, err := r.st.Read(r.ctx, r.c, r.o, off, n)
+	sn, err := r.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	b, err := sn.Read(r.c, r.o, off, n)
 	return b, mapErr(err)
 }
 
 func (r *objectReader) Xattr(name string) ([]byte, error) {
-	b, err := r.st.GetXattr(r.ctx, r.c, r.o, name)
+	sn, err := r.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	b, err := sn.GetXattr(r.c, r.o, name)
 	return b, mapErr(err)
 }
 
 func (r *objectReader) Xattrs() ([]*pb.Xattr, error) {
-	m, err := r.st.Xattrs(r.ctx, r.c, r.o)
+	sn, err := r.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	m, err := sn.Xattrs(r.c, r.o)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -147,12 +187,20 @@ func (r *objectReader) Xattrs() ([]*pb.Xattr, error) {
 }
 
 func (r *objectReader) OmapHeader() ([]byte, error) {
-	b, err := r.st.OmapHeader(r.ctx, r.c, r.o)
+	sn, err := r.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	b, err := sn.OmapHeader(r.c, r.o)
 	return b, mapErr(err)
 }
 
 func (r *objectReader) OmapVals(after, prefix string, max int) ([]*pb.OmapEntry, bool, error) {
-	es, more, err := r.st.OmapList(r.ctx, r.c, r.o, store.OmapListOptions{After: after, Prefix: prefix, Limit: max})
+	sn, err := r.snapshot()
+	if err != nil {
+		return nil, false, err
+	}
+	es, more, err := sn.OmapList(r.c, r.o, store.OmapListOptions{After: after, Prefix: prefix, Limit: max})
 	if err != nil {
 		return nil, false, mapErr(err)
 	}
@@ -164,7 +212,11 @@ func (r *objectReader) OmapVals(after, prefix string, max int) ([]*pb.OmapEntry,
 }
 
 func (r *objectReader) OmapValsByKeys(keys []string) ([]*pb.OmapEntry, error) {
-	m, err := r.st.OmapGet(r.ctx, r.c, r.o, keys...)
+	sn, err := r.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	m, err := sn.OmapGet(r.c, r.o, keys...)
 	if err != nil {
 		return nil, mapErr(err)
 	}

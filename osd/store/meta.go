@@ -36,24 +36,30 @@ func (r *reader) omapHeader(c CollID, o ObjectID, n onode) ([]byte, error) {
 // OmapGet returns the values of the given omap keys of object o; missing
 // keys are absent from the result.
 func (s *Store) OmapGet(ctx context.Context, c CollID, o ObjectID, keys ...string) (map[string][]byte, error) {
-	out := map[string][]byte{}
+	var out map[string][]byte
 	err := s.view(ctx, func(r *reader) error {
 		n, err := r.onode(c, o)
-		if err != nil {
-			return err
+		if err == nil {
+			out, err = r.omapGet(c, o, n, keys)
 		}
-		b := r.tx.Bucket(bucketOmap)
-		for _, key := range keys {
-			k := omapKey(n.nid, key)
-			if v := b.Get(k); v != nil {
-				if out[key], err = r.unseal(c, o, k, v, "omap key "+quoteShort(key)); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		return err
 	})
 	return out, err
+}
+
+func (r *reader) omapGet(c CollID, o ObjectID, n onode, keys []string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	b := r.tx.Bucket(bucketOmap)
+	for _, key := range keys {
+		k := omapKey(n.nid, key)
+		if v := b.Get(k); v != nil {
+			var err error
+			if out[key], err = r.unseal(c, o, k, v, "omap key "+quoteShort(key)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
 }
 
 // OmapListOptions selects a page of omap entries.

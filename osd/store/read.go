@@ -38,11 +38,7 @@ func (s *Store) view(ctx context.Context, fn func(r *reader) error) error {
 	}
 	// Units the read may find referenced stay allocated until it ends.
 	gen := s.bf.beginRead()
-	defer func() {
-		if err := s.bf.endRead(gen); err != nil {
-			s.opts.Logger.Error("object store: block file allocation", "err", err)
-		}
-	}()
+	defer s.endRead(gen)
 	err := s.db.View(func(tx *bolt.Tx) error { return fn(&reader{s: s, tx: tx}) })
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return ErrClosed
@@ -179,18 +175,21 @@ func (s *Store) GetXattr(ctx context.Context, c CollID, o ObjectID, name string)
 	var out []byte
 	err := s.view(ctx, func(r *reader) error {
 		n, err := r.onode(c, o)
-		if err != nil {
-			return err
+		if err == nil {
+			out, err = r.getXattr(c, o, n, name)
 		}
-		k := xattrKey(n.nid, name)
-		v := r.tx.Bucket(bucketXattrs).Get(k)
-		if v == nil {
-			return fmt.Errorf("%w: %s on object %s", ErrNoXattr, quoteShort(name), o)
-		}
-		out, err = r.unseal(c, o, k, v, "xattr "+quoteShort(name))
 		return err
 	})
 	return out, err
+}
+
+func (r *reader) getXattr(c CollID, o ObjectID, n onode, name string) ([]byte, error) {
+	k := xattrKey(n.nid, name)
+	v := r.tx.Bucket(bucketXattrs).Get(k)
+	if v == nil {
+		return nil, fmt.Errorf("%w: %s on object %s", ErrNoXattr, quoteShort(name), o)
+	}
+	return r.unseal(c, o, k, v, "xattr "+quoteShort(name))
 }
 
 // Xattrs returns every xattr of object o.
