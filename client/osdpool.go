@@ -1,6 +1,8 @@
 package client
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"google.golang.org/grpc/experimental"
 
 	"github.com/gorados/gorados/cluster"
+	"github.com/gorados/gorados/internal/fastrpc"
 	"github.com/gorados/gorados/internal/wire"
 	"github.com/gorados/gorados/proto/pb"
 )
@@ -35,27 +38,60 @@ var reconnectParams = grpc.ConnectParams{
 	MinConnectTimeout: 5 * time.Second,
 }
 
-// osdPool holds one gRPC connection per OSD public address, shared by all
-// operations (gRPC multiplexes concurrent calls on it).
+// osdPool holds, per OSD public address, one gRPC connection and one
+// fastrpc client, shared by all operations (both multiplex concurrent
+// calls on one connection).
 type osdPool struct {
 	mu     sync.Mutex
-	conns  map[string]*grpc.ClientConn
+	conns  map[string]*osdConn
 	closed bool
 }
 
-func newOSDPool() *osdPool { return &osdPool{conns: map[string]*grpc.ClientConn{}} }
+// osdConn is the connections to one OSD.
+type osdConn struct {
+	grpc *grpc.ClientConn
+	fast *fastrpc.Client
+}
+
+func (c *osdConn) close() {
+	c.grpc.Close()
+	c.fast.Close()
+}
+
+func newOSDPool() *osdPool { return &osdPool{conns: map[string]*osdConn{}} }
+
+// osdClient sends Execute, the op of every data call, over fastrpc, and
+// over gRPC to an OSD that does not speak fastrpc; ListObjects goes over
+// gRPC.
+type osdClient struct {
+	pb.ObjectServiceClient
+	fast *fastrpc.Client
+}
+
+// Execute implements pb.ObjectServiceClient.
+func (c osdClient) Execute(ctx context.Context, in *pb.OpRequest, opts ...grpc.CallOption) (*pb.OpReply, error) {
+	reply := &pb.OpReply{}
+	err := c.fast.Call(ctx, fastrpc.MethodExecute, in, reply)
+	switch {
+	case errors.Is(err, fastrpc.ErrUnsupported):
+		return c.ObjectServiceClient.Execute(ctx, in, opts...)
+	case err != nil:
+		return nil, err
+	}
+	return reply, nil
+}
 
 // client returns the object service client of the OSD at addr, creating the
-// connection on first use (grpc.NewClient connects lazily and reconnects
-// by itself).
+// connections on first use (they connect lazily and reconnect by
+// themselves).
 func (p *osdPool) client(addr string) (pb.ObjectServiceClient, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return nil, ErrClosed
 	}
-	if cc := p.conns[addr]; cc != nil {
-		return pb.NewObjectServiceClient(cc), nil
+	if c := p.conns[addr]; c != nil {
+		return osdClient{ObjectServiceClient: pb.NewObjectServiceClient(c.grpc), fast: c.fast}, nil
 	}
 	cc, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -68,8 +104,9 @@ func (p *osdPool) client(addr string) (pb.ObjectServiceClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.conns[addr] = cc
-	return pb.NewObjectServiceClient(cc), nil
+	c := &osdConn{grpc: cc, fast: fastrpc.NewClient(addr, msgSizeMax)}
+	p.conns[addr] = c
+	return osdClient{ObjectServiceClient: pb.NewObjectServiceClient(cc), fast: c.fast}, nil
 }
 
 // prune closes the connections to addresses that no OSD of m uses any
@@ -84,9 +121,9 @@ func (p *osdPool) prune(m *cluster.OSDMap) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for addr, cc := range p.conns {
+	for addr, c := range p.conns {
 		if !live[addr] {
-			cc.Close()
+			c.close()
 			delete(p.conns, addr)
 		}
 	}
@@ -97,8 +134,8 @@ func (p *osdPool) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
-	for addr, cc := range p.conns {
-		cc.Close()
+	for addr, c := range p.conns {
+		c.close()
 		delete(p.conns, addr)
 	}
 }

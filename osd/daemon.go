@@ -19,6 +19,7 @@ import (
 
 	"github.com/gorados/gorados/client/monclient"
 	"github.com/gorados/gorados/cluster"
+	"github.com/gorados/gorados/internal/fastrpc"
 	"github.com/gorados/gorados/osd/store"
 	"github.com/gorados/gorados/proto/pb"
 )
@@ -207,8 +208,10 @@ func (d *daemon) listen(reg *prometheus.Registry) error {
 	d.grpcPub, d.grpcClu = grpc.NewServer(ServerOptions()...), grpc.NewServer(ServerOptions()...)
 	pb.RegisterObjectServiceServer(d.grpcPub, d.o.ObjectServer())
 	pb.RegisterOSDClusterServer(d.grpcClu, d.o.ClusterServer())
-	go func() { _ = d.grpcPub.Serve(pub) }()
-	go func() { _ = d.grpcClu.Serve(clu) }()
+	// Execute and RepOp also come over fastrpc on the same addresses.
+	pubRest, cluRest := fastrpc.Split(pub, d.o.FastPublic()), fastrpc.Split(clu, d.o.FastCluster())
+	go func() { _ = d.grpcPub.Serve(pubRest) }()
+	go func() { _ = d.grpcClu.Serve(cluRest) }()
 	d.cfg.PublicAddr, d.cfg.ClusterAddr = pub.Addr().String(), clu.Addr().String()
 	if d.cfg.MetricsAddr != "" {
 		return d.serveHTTP(reg)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorados/gorados/cluster"
 	"github.com/gorados/gorados/crush"
+	"github.com/gorados/gorados/internal/fastrpc"
 	"github.com/gorados/gorados/osd/pg"
 	"github.com/gorados/gorados/osd/store"
 	"github.com/gorados/gorados/proto/pb"
@@ -107,19 +108,21 @@ func (c *testCluster) startOSD(id int32, dir string, create bool) *testOSD {
 	}
 	o.Start()
 	to := &testOSD{id: id, dir: dir, st: st, o: o}
-	to.pub = to.serve(t, func(s *grpc.Server) { pb.RegisterObjectServiceServer(s, o.ObjectServer()) })
-	to.clu = to.serve(t, func(s *grpc.Server) { pb.RegisterOSDClusterServer(s, o.ClusterServer()) })
+	to.pub = to.serve(t, o.FastPublic(), func(s *grpc.Server) { pb.RegisterObjectServiceServer(s, o.ObjectServer()) })
+	to.clu = to.serve(t, o.FastCluster(), func(s *grpc.Server) { pb.RegisterOSDClusterServer(s, o.ClusterServer()) })
 	return to
 }
 
-func (to *testOSD) serve(t testing.TB, register func(*grpc.Server)) string {
+// serve serves gRPC and fastrpc on a new listener, as the daemon does.
+func (to *testOSD) serve(t testing.TB, fast *fastrpc.Server, register func(*grpc.Server)) string {
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := grpc.NewServer(ServerOptions()...)
 	register(s)
-	go func() { _ = s.Serve(lis) }()
+	rest := fastrpc.Split(lis, fast)
+	go func() { _ = s.Serve(rest) }()
 	to.servers = append(to.servers, s)
 	return lis.Addr().String()
 }

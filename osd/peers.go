@@ -2,6 +2,7 @@ package osd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"google.golang.org/grpc/experimental"
 
 	"github.com/gorados/gorados/cluster"
+	"github.com/gorados/gorados/internal/fastrpc"
 	"github.com/gorados/gorados/internal/wire"
 	"github.com/gorados/gorados/osd/pg"
 	"github.com/gorados/gorados/proto/pb"
@@ -23,9 +25,29 @@ type peerSet struct {
 	o     *OSD
 	mu    sync.Mutex
 	conns map[string]*grpc.ClientConn
+	fast  map[string]*fastrpc.Client // repops, by cluster address
 }
 
-func newPeerSet(o *OSD) *peerSet { return &peerSet{o: o, conns: map[string]*grpc.ClientConn{}} }
+func newPeerSet(o *OSD) *peerSet {
+	return &peerSet{o: o, conns: map[string]*grpc.ClientConn{}, fast: map[string]*fastrpc.Client{}}
+}
+
+// fastClient returns the fastrpc client of OSD id's cluster address.
+func (p *peerSet) fastClient(id int32) (*fastrpc.Client, error) {
+	m := p.o.Map()
+	if m == nil || !m.Exists(id) || m.OSDs[id].ClusterAddr == "" {
+		return nil, fmt.Errorf("osd.%d has no cluster address in the map", id)
+	}
+	addr := m.OSDs[id].ClusterAddr
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.fast[addr]
+	if c == nil {
+		c = fastrpc.NewClient(addr, maxMessageBytes)
+		p.fast[addr] = c
+	}
+	return c, nil
+}
 
 // client returns a cluster-network client for OSD id per the current map.
 func (p *peerSet) client(id int32) (pb.OSDClusterClient, error) {
@@ -94,6 +116,10 @@ func (p *peerSet) close() {
 		_ = c.Close()
 		delete(p.conns, addr)
 	}
+	for addr, c := range p.fast {
+		c.Close()
+		delete(p.fast, addr)
+	}
 }
 
 // sendPeering sends one peering message in the background. Losses are fine:
@@ -155,14 +181,24 @@ func (p *peerSet) repOp(h *pgHandle, osd int32, req *pb.RepOpRequest, enc *wire.
 	}
 }
 
+// tryRepOp sends a repop once, over fastrpc unless the replica speaks
+// gRPC only.
 func (p *peerSet) tryRepOp(osd int32, enc *wire.Encoded) (*pb.RepOpReply, error) {
+	ctx, cancel := context.WithTimeout(p.o.ctx, 60*time.Second)
+	defer cancel()
+	reply := &pb.RepOpReply{}
+	fc, err := p.fastClient(osd)
+	if err != nil {
+		return nil, err
+	}
+	err = fc.Call(ctx, fastrpc.MethodRepOp, enc, reply)
+	if !errors.Is(err, fastrpc.ErrUnsupported) {
+		return reply, err
+	}
 	c, err := p.conn(osd)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(p.o.ctx, 60*time.Second)
-	defer cancel()
-	reply := &pb.RepOpReply{}
 	if err := c.Invoke(ctx, pb.OSDCluster_RepOp_FullMethodName, enc, reply); err != nil {
 		return nil, err
 	}

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/gorados/gorados/cluster"
+	"github.com/gorados/gorados/internal/fastrpc"
 	"github.com/gorados/gorados/osd/objop"
 	"github.com/gorados/gorados/osd/pg"
 	"github.com/gorados/gorados/osd/store"
@@ -26,6 +29,29 @@ type ClusterServer struct {
 
 // ObjectServer returns the public API server of o.
 func (o *OSD) ObjectServer() *ObjectServer { return &ObjectServer{o: o} }
+
+// FastPublic returns the fastrpc server of o's public address: Execute, as
+// ObjectServer serves it over gRPC. Serve it with fastrpc.Split on the
+// listener of the gRPC server.
+func (o *OSD) FastPublic() *fastrpc.Server {
+	s, srv := fastrpc.NewServer(maxMessageBytes, o.log), o.ObjectServer()
+	s.Handle(fastrpc.MethodExecute, fastrpc.Handler{New: func() proto.Message { return &pb.OpRequest{} },
+		Serve: func(ctx context.Context, m proto.Message) (proto.Message, error) {
+			return srv.Execute(ctx, m.(*pb.OpRequest))
+		}})
+	return s
+}
+
+// FastCluster returns the fastrpc server of o's cluster address: RepOp, as
+// ClusterServer serves it over gRPC.
+func (o *OSD) FastCluster() *fastrpc.Server {
+	s, srv := fastrpc.NewServer(maxMessageBytes, o.log), o.ClusterServer()
+	s.Handle(fastrpc.MethodRepOp, fastrpc.Handler{New: func() proto.Message { return &pb.RepOpRequest{} },
+		Serve: func(ctx context.Context, m proto.Message) (proto.Message, error) {
+			return srv.RepOp(ctx, m.(*pb.RepOpRequest))
+		}})
+	return s
+}
 
 // ClusterServer returns the cluster API server of o.
 func (o *OSD) ClusterServer() *ClusterServer { return &ClusterServer{o: o} }

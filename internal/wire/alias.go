@@ -53,23 +53,56 @@ type pathStep struct {
 // does not lend itself to it; the caller then decodes normally.
 func unmarshalAliased(data mem.BufferSlice, m proto.Message) (bool, error) {
 	n := data.Len()
-	md := m.ProtoReflect().Descriptor()
 	head := make([]byte, min(n, 64<<10))
 	copyPrefix(data, head)
-	first := firstLargeOffset(head, md)
-	if first < 0 {
+	buf := AlignedBuffer(n, head, m)
+	if buf == nil {
 		return false, nil
+	}
+	data.CopyTo(buf)
+	return decodeInPlace(buf, m)
+}
+
+// AlignedBuffer returns a new buffer of n bytes for an encoded message of
+// m's type whose first bytes are head, placed so that the payload of the
+// message's first large bytes field will start 4096-aligned; nil if head
+// shows no large field. Fill it with the message and decode it with
+// UnmarshalInPlace.
+func AlignedBuffer(n int, head []byte, m proto.Message) []byte {
+	first := firstLargeOffset(head, m.ProtoReflect().Descriptor())
+	if first < 0 {
+		return nil
 	}
 	raw := make([]byte, n+aliasAlign)
 	pad := (aliasAlign - int((addr(raw)+uintptr(first))%aliasAlign)) % aliasAlign
-	buf := raw[pad : pad+n : pad+n]
-	data.CopyTo(buf)
+	return raw[pad : pad+n : pad+n]
+}
+
+// UnmarshalInPlace decodes buf into m, dropping unknown fields; large bytes
+// fields of m are left pointing into buf (which is modified, and must not
+// be reused) instead of being copied.
+func UnmarshalInPlace(buf []byte, m proto.Message) error {
+	if len(buf) >= largeField {
+		if done, err := decodeInPlace(buf, m); done {
+			return err
+		}
+	}
+	return decodeOptions.Unmarshal(buf, m)
+}
+
+// decodeInPlace is steps 2 and 3 above; it reports false, having left
+// buf's meaning unchanged, when the message does not lend itself to it.
+func decodeInPlace(buf []byte, m proto.Message) (bool, error) {
+	md := m.ProtoReflect().Descriptor()
 	var refs []largeRef
 	if !findLarge(buf, 0, md, nil, &refs) || len(refs) == 0 {
 		return false, nil
 	}
-	for _, r := range refs {
+	for i, r := range refs {
 		if !retag(buf, r) {
+			for _, done := range refs[:i] {
+				untag(buf, done)
+			}
 			return false, nil
 		}
 	}
@@ -197,6 +230,11 @@ func retag(buf []byte, r largeRef) bool {
 	}
 	protowire.AppendTag(buf[r.tagAt:r.tagAt], num, protowire.BytesType)
 	return true
+}
+
+// untag restores the tag retag rewrote.
+func untag(buf []byte, r largeRef) {
+	protowire.AppendTag(buf[r.tagAt:r.tagAt], r.path[len(r.path)-1].fd.Number(), protowire.BytesType)
 }
 
 // unusedNumber finds a field number of md that encodes (with the bytes wire

@@ -40,6 +40,10 @@ type Encoded struct {
 // Size returns the length of the encoding.
 func (e *Encoded) Size() int { return e.size }
 
+// Segments returns the encoding as the slices to write one after the
+// other; large fields are the message's own memory.
+func (e *Encoded) Segments() [][]byte { return e.segs }
+
 // Bytes returns the encoding as one slice (a copy when it has several
 // segments), for tests and logs.
 func (e *Encoded) Bytes() []byte {
