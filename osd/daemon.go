@@ -96,6 +96,9 @@ type RunConfig struct {
 	// Ready, if set, is called once the OSD has booted (listening,
 	// announced to the monitors).
 	Ready func(*OSD)
+	// CacheBytes is the memory for recently read block file data
+	// (store.Options.CacheBytes).
+	CacheBytes int64
 }
 
 // daemon is a running OSD process: listeners, monitor client, core.
@@ -161,9 +164,10 @@ func (d *daemon) start(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := NewMetrics(reg)
-	if d.st, err = store.Open(d.cfg.DataDir, store.Options{OnCommit: metrics.OnCommit, Logger: d.log}); err != nil {
+	if d.st, err = store.Open(d.cfg.DataDir, store.Options{OnCommit: metrics.OnCommit, Logger: d.log, CacheBytes: d.cfg.CacheBytes}); err != nil {
 		return fmt.Errorf("open object store: %w", err)
 	}
+	RegisterStoreStats(reg, d.st)
 	d.o, err = New(Config{ID: d.sb.ID, FSID: m.FSID, Store: d.st, Logger: d.log, Metrics: metrics, Fatal: d.fatal})
 	if err != nil {
 		return err

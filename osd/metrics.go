@@ -54,6 +54,25 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
+// RegisterStoreStats exports the object store's block file and cache
+// figures, read from st.Stats at each scrape.
+func RegisterStoreStats(reg prometheus.Registerer, st *store.Store) {
+	stat := func(f func(store.Stats) uint64) func() float64 {
+		return func() float64 { return float64(f(st.Stats())) }
+	}
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gorados_osd_store_cache_hits_total",
+			Help: "Reads of consecutive block file units served from the OSD's block cache."}, stat(func(s store.Stats) uint64 { return s.CacheHits })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gorados_osd_store_cache_misses_total",
+			Help: "Reads of consecutive block file units that went to the disk."}, stat(func(s store.Stats) uint64 { return s.CacheMisses })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gorados_osd_store_cache_bytes",
+			Help: "Bytes of block file data held in the block cache."}, stat(func(s store.Stats) uint64 { return s.CacheBytes })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gorados_osd_store_block_file_bytes",
+			Help: "Size of the object store's block file."}, stat(func(s store.Stats) uint64 { return s.BlockFileBytes })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gorados_osd_store_block_file_free_bytes",
+			Help: "Part of the block file no block uses."}, stat(func(s store.Stats) uint64 { return s.BlockFileFreeBytes })))
+}
+
 // OnCommit records one store group commit; pass it as store.Options.OnCommit.
 func (m *Metrics) OnCommit(ci store.CommitInfo) {
 	if m == nil {

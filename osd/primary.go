@@ -227,6 +227,7 @@ func (h *pgHandle) execWrite(op *clientOp) bool {
 	op.results = plan.Results
 	h.waiting[entry.Version] = op
 	t := h.writeTxn(entry, op.obj, plan.Txn, now)
+	t.CacheData() // the primary serves the reads that may follow
 	rd := h.takeReady()
 	addReady(t, h.coll, rd)
 	v := entry.Version

@@ -56,7 +56,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			cfg.Logger = logger
-			tuneGC()
+			tuneGC(cfg.CacheBytes)
 			cfg.Monitors = monclient.ParseAddrs(mons)
 			cfg.KeepCrushLocation = !crushUpdate
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
@@ -72,6 +72,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&mons, "mon", "", "monitor addresses HOST:PORT,... (default: those given to mkfs)")
 	f.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	f.BoolVar(&crushUpdate, "crush-update-on-start", true, "place this OSD under its host in CRUSH at boot (false: keep the operator's CRUSH map)")
+	f.Int64Var(&cfg.CacheBytes, "cache-bytes", defaultCacheBytes, "memory for recently read object data, bytes (0: none)")
 	_ = root.MarkFlagRequired("data")
 	root.AddCommand(newMkfs(stdout), newStore(stdout))
 	return root
@@ -112,6 +113,11 @@ func newMkfs(stdout io.Writer) *cobra.Command {
 	return cmd
 }
 
+// defaultCacheBytes is the OSD's block cache unless --cache-bytes says
+// otherwise: with it an OSD's resident memory after a bench stays near a
+// Ceph 16 OSD's (670-915 MiB on the test machine, docs/BENCHMARKS.md).
+const defaultCacheBytes = 512 << 20
+
 // gcPercent is the running OSD's GOGC unless the environment sets one.
 // Most of an OSD's allocations are the 4 MiB buffers of the ops in flight,
 // each garbage within milliseconds; with Go's default of 100 the collector
@@ -121,9 +127,17 @@ func newMkfs(stdout io.Writer) *cobra.Command {
 // anonymous RSS of 380-470 MiB under that load (docs/BENCHMARKS.md).
 const gcPercent = 400
 
-func tuneGC() {
+// gcHeadroom is the memory limit above the block cache: with a full
+// cache the live heap is the cache plus the ops in flight, and GOGC 400
+// alone would let the heap grow to five times that before collecting.
+const gcHeadroom = 768 << 20
+
+func tuneGC(cacheBytes int64) {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(max(cacheBytes, 0) + gcHeadroom)
 	}
 }
 

@@ -208,7 +208,15 @@ func TestReadsHoldRetiredUnits(t *testing.T) {
 // complete version, never a mix and never a checksum error, although the
 // writers reuse the units the readers may be reading.
 func TestConcurrentReadsAndRewrites(t *testing.T) {
-	s := newStore(t, Options{BlockSize: 4096})
+	for _, cache := range []int64{0, 256 << 10} {
+		t.Run(fmt.Sprintf("cache=%d", cache), func(t *testing.T) { concurrentReadsAndRewrites(t, cache) })
+	}
+}
+
+// concurrentReadsAndRewrites runs the test with a block cache of the given
+// size (units freed and written again must not be served from it).
+func concurrentReadsAndRewrites(t *testing.T, cacheBytes int64) {
+	s := newStore(t, Options{BlockSize: 4096, CacheBytes: cacheBytes})
 	const size = 64 << 10
 	versions := make([][]byte, 4)
 	for i := range versions {
@@ -217,6 +225,8 @@ func TestConcurrentReadsAndRewrites(t *testing.T) {
 	txn := NewTxn()
 	txn.WriteFull(testPG, obj("hot"), versions[0])
 	mustApply(t, s, txn)
+	// Half the writes are cached: the cache must never serve a unit that
+	// was freed and written again.
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	var reads atomic.Int64
@@ -241,6 +251,9 @@ func TestConcurrentReadsAndRewrites(t *testing.T) {
 	}
 	for i := 1; i < 300; i++ {
 		txn := NewTxn()
+		if i%2 == 0 {
+			txn.CacheData()
+		}
 		txn.WriteFull(testPG, obj("hot"), versions[i%len(versions)])
 		mustApply(t, s, txn)
 	}
@@ -352,4 +365,84 @@ func TestOpenRefusesOtherFormats(t *testing.T) {
 	if !strings.Contains(err.Error(), "format 1") || !strings.Contains(err.Error(), "osd store export") {
 		t.Fatalf("error %q does not explain the old format and what to do", err)
 	}
+}
+
+// TestBlockCache: a run is served only from an entry holding all of it,
+// the least recently used entries go first, dropping a unit drops its
+// entry, and runs overlapping cached units are not cached twice.
+func TestBlockCache(t *testing.T) {
+	const unit = 4
+	c := newBlockCache(3*unit, unit)
+	c.put(10, []byte("aaaabbbb")) // units 10, 11
+	if got, ok := c.get(10, 2); !ok || string(got) != "aaaabbbb" {
+		t.Fatalf("run 10-11: %q %v", got, ok)
+	}
+	if got, ok := c.get(11, 1); !ok || string(got) != "bbbb" {
+		t.Fatalf("unit 11 inside the run: %q %v", got, ok)
+	}
+	if _, ok := c.get(11, 2); ok {
+		t.Fatal("a run past the cached one was served")
+	}
+	c.put(11, []byte("xxxx")) // overlaps: not cached
+	if got, _ := c.get(11, 1); string(got) != "bbbb" {
+		t.Fatalf("an overlapping put replaced a cached unit: %q", got)
+	}
+	c.put(20, []byte("cccc")) // 12 bytes: full
+	c.get(10, 2)
+	c.put(30, []byte("dddd")) // evicts the least recently used: 20
+	if _, ok := c.get(20, 1); ok {
+		t.Fatal("the least recently used run survived")
+	}
+	c.drop(11) // drops the whole run 10-11
+	if _, ok := c.get(10, 1); ok {
+		t.Fatal("a run with a dropped unit was served")
+	}
+	c.put(40, make([]byte, 4*unit)) // larger than the cache: not kept
+	if _, _, b := c.stats(); b != unit {
+		t.Fatalf("cache holds %d bytes, want %d (unit 30)", b, unit)
+	}
+	if newBlockCache(unit-1, unit) != nil {
+		t.Fatal("a cache smaller than a unit")
+	}
+	var none *blockCache
+	if _, ok := none.get(1, 1); ok {
+		t.Fatal("no cache served a run")
+	}
+	none.put(1, []byte("zzzz"))
+	none.drop(1)
+}
+
+// TestCachedReads: with CacheData, a large object's data is read back
+// from the cache, without a copy and still verified; after an overwrite
+// the new data is read, never the cached old one; an object read from
+// disk is cached for the next read.
+func TestCachedReads(t *testing.T) {
+	s := newStore(t, Options{BlockSize: 4096, CacheBytes: 1 << 20})
+	o := obj("hot")
+	data := pattern(1, 64<<10)
+	txn := NewTxn()
+	txn.CacheData()
+	txn.WriteFull(testPG, o, data)
+	mustApply(t, s, txn)
+	got := mustRead(t, s, testPG, o)
+	checkBytes(t, "cached read", got, data)
+	if addrOfBytes(got) != addrOfBytes(data) {
+		t.Fatal("the read did not come from the cache (it was copied)")
+	}
+	newer := pattern(2, 64<<10)
+	txn = NewTxn()
+	txn.WriteFull(testPG, o, newer) // not cached: read from disk, then cached
+	mustApply(t, s, txn)
+	checkBytes(t, "after overwrite", mustRead(t, s, testPG, o), newer)
+	before := s.Stats().CacheHits
+	checkBytes(t, "second read", mustRead(t, s, testPG, o), newer)
+	if s.Stats().CacheHits != before+1 {
+		t.Fatal("the object read from disk was not cached")
+	}
+	checkAllocation(t, s, "after cached reads")
+	// A cached entry that was changed in memory is caught by its crc.
+	cached := mustRead(t, s, testPG, o)
+	cached[5] ^= 1
+	_, err := s.Read(bg, testPG, o, 0, 0)
+	wantCorrupt(t, err, "hot", 0)
 }

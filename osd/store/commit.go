@@ -190,6 +190,9 @@ func (s *Store) commitBatch(batch []*Pending) {
 		s.failBatch(batch, err)
 		info.Err = err
 	} else {
+		// Cache before retiring: a unit the batch wrote and then freed
+		// again leaves the cache with its retirement.
+		s.cacheWritten(batch)
 		if err := s.bf.retire(retired); err != nil {
 			s.opts.Logger.Error("object store: block file allocation", "err", err)
 		}
@@ -371,4 +374,18 @@ func (s *Store) isFailed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.failed != nil
+}
+
+// cacheWritten caches the block file data of the committed transactions
+// that asked for it.
+func (s *Store) cacheWritten(batch []*Pending) {
+	for _, p := range batch {
+		if !p.flushed {
+			continue
+		}
+		for _, r := range p.txn.written {
+			s.bf.cache.put(r.start, r.data)
+		}
+		p.txn.written = nil
+	}
 }

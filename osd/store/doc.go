@@ -91,10 +91,11 @@
 // BenchmarkWrite stores 4 MiB objects at 1.8 GB/s and 0.9 ms of CPU each
 // (16 writers), against 0.7 GB/s and 4.4 ms inline. The block file needs no
 // fsync of its own (O_DSYNC makes each write durable before it is
-// referenced) and the commit keeps its two. Reads go through the page
-// cache with readahead off, so recently read blocks are served from
-// memory. Where O_DIRECT is refused (tmpfs), the block file is written
-// through the page cache with O_DSYNC, which is slower but as safe.
+// referenced) and the commit keeps its two. Reads use O_DIRECT too: the
+// test machine's memory manager pages out file pages read once within
+// seconds, so the page cache cost CPU without serving later reads. Where
+// O_DIRECT is refused (tmpfs), the block file is read and written through
+// the page cache (writes with O_DSYNC), which is slower but as safe.
 //
 // The block size trades the cost of small overwrites against that of
 // large writes; measured with BenchmarkBlockSize (16 writers):

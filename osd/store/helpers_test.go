@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"testing"
+	"unsafe"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -114,3 +115,6 @@ func snapshot(t testing.TB, s *Store) string {
 }
 
 func bufioWriter(w io.Writer) *bufio.Writer { return bufio.NewWriter(w) }
+
+// addrOfBytes returns the address of b's first byte.
+func addrOfBytes(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }

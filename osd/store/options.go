@@ -102,6 +102,10 @@ type Options struct {
 	// doc); shorter writes and the partial blocks at a write's edges stay
 	// in bbolt. Default 64 KiB; a negative value keeps all data in bbolt.
 	BlockFileMin int
+	// CacheBytes is the memory kept for the block file units reads
+	// fetched last (a hit costs a copy and a crc check instead of a disk
+	// read); 0 keeps none.
+	CacheBytes int64
 	// ReadOnly opens the store for reading only, sharing it with other
 	// read-only users (the offline tool); Submit fails with ErrInvalid.
 	ReadOnly bool

@@ -75,14 +75,14 @@ func (s *Store) startExtentWrites(t *Txn, jobs []extentJob) error {
 	t.io = make(chan struct{})
 	go func() {
 		defer close(t.io)
-		t.ioErr = s.writeExtents(jobs, runs)
+		t.ioErr = s.writeExtents(t, jobs, runs)
 	}()
 	return nil
 }
 
 // writeExtents checksums the blocks of jobs and writes them to runs, in
 // order: the k-th block of the jobs goes to the k-th unit of the runs.
-func (s *Store) writeExtents(jobs []extentJob, runs []unitRun) error {
+func (s *Store) writeExtents(t *Txn, jobs []extentJob, runs []unitRun) error {
 	bs := uint64(s.blockSize)
 	ri, used := 0, uint64(0) // current run and units of it used so far
 	for _, j := range jobs {
@@ -99,6 +99,9 @@ func (s *Store) writeExtents(jobs []extentJob, runs []unitRun) error {
 			}
 			if err := s.bf.writeRun(unit, data); err != nil {
 				return err
+			}
+			if t.cacheData && s.bf.cache != nil {
+				t.written = append(t.written, cachedRun{start: unit, data: data})
 			}
 			b += k
 			if used += k; used == r.n {

@@ -13,7 +13,8 @@ import (
 
 // Reads run in their own bbolt read transaction, see the last commit, and
 // verify every value they return: data blocks against their crc32c,
-// metadata against its envelope. Results never alias bbolt's memory.
+// metadata against its envelope. Results never alias bbolt's memory; data
+// may be shared with the block cache, which never modifies it.
 
 // ObjectInfo is what Stat returns.
 type ObjectInfo struct {
@@ -94,7 +95,9 @@ func (n onode) info() ObjectInfo {
 // Read returns up to length bytes of object o from offset off; length 0
 // reads to the end, and a read past the end returns fewer bytes (none at
 // or past the end), as in RADOS. Every block read is verified: a checksum
-// mismatch returns a *CorruptError naming the object and block.
+// mismatch returns a *CorruptError naming the object and block. The result
+// may be shared with the store's block cache (Options.CacheBytes): do not
+// modify it.
 func (s *Store) Read(ctx context.Context, c CollID, o ObjectID, off, length uint64) ([]byte, error) {
 	var out []byte
 	err := s.view(ctx, func(r *reader) error {
@@ -123,6 +126,9 @@ func (r *reader) read(c CollID, o ObjectID, n onode, off, length uint64) ([]byte
 	if end-off > r.s.limits.ObjectSize {
 		return nil, fmt.Errorf("%w: a read of %d bytes of object %s is over the object size limit %d; read it in ranges",
 			ErrTooLarge, end-off, o, r.s.limits.ObjectSize)
+	}
+	if out, done, err := r.readRun(c, o, n, off, end); done {
+		return out, err
 	}
 	out := make([]byte, end-off)
 	if err := r.readBlocks(c, o, n, off, out); err != nil {

@@ -243,6 +243,7 @@ func (s *Store) openBlocks() error {
 	if err != nil {
 		return err
 	}
+	bf.cache = newBlockCache(s.opts.CacheBytes, uint64(s.blockSize))
 	if !s.opts.ReadOnly {
 		err = s.db.View(func(tx *bolt.Tx) error {
 			return tx.Bucket(bucketExtents).ForEach(func(k, v []byte) error {
@@ -290,12 +291,18 @@ type Stats struct {
 	// BlockFileBytes is the size of the block file and BlockFileFreeBytes
 	// the part of it no block uses (reused before the file grows).
 	BlockFileBytes, BlockFileFreeBytes uint64
+	// CacheHits and CacheMisses count the runs of consecutive block file
+	// units reads found in the cache or fetched from disk; CacheBytes is
+	// the cache's size.
+	CacheHits, CacheMisses, CacheBytes uint64
 }
 
 // Stats returns the store's counters.
 func (s *Store) Stats() Stats {
 	units, free := s.bf.stats()
+	hits, misses, cached := s.bf.cache.stats()
 	return Stats{
+		CacheHits: hits, CacheMisses: misses, CacheBytes: cached,
 		BlockFileBytes:     units * uint64(s.blockSize),
 		BlockFileFreeBytes: free * uint64(s.blockSize),
 		Txns:               s.stats.txns.Load(),

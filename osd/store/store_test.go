@@ -95,10 +95,12 @@ func TestDataOpsAgainstModel(t *testing.T) {
 		name     string
 		min      int
 		noDirect bool
-	}{{"inline", -1, false}, {"block file", 4096, false}, {"block file without O_DIRECT", 8192, true}} {
+		cache    int64
+	}{{"inline", -1, false, 0}, {"block file", 4096, false, 0}, {"block file without O_DIRECT", 8192, true, 0},
+		{"block file with a small cache", 4096, false, 32 << 10}} {
 		t.Run(tc.name, func(t *testing.T) {
 			defer setNoDirectIO(tc.noDirect)()
-			runModel(t, Options{BlockSize: 4096, BlockFileMin: tc.min, Limits: Limits{ObjectSize: 128 << 10}})
+			runModel(t, Options{BlockSize: 4096, BlockFileMin: tc.min, CacheBytes: tc.cache, Limits: Limits{ObjectSize: 128 << 10}})
 		})
 	}
 }

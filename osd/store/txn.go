@@ -33,7 +33,19 @@ type Txn struct {
 	io    chan struct{}
 	ioErr error
 	runs  []unitRun
+	// cacheData asks for the block file data of the transaction to be
+	// cached after its commit; written lists it by unit.
+	cacheData bool
+	written   []cachedRun
 }
+
+// CacheData asks the store to keep the data this transaction writes to
+// its block file in its cache once the transaction is committed, so that
+// reads of it soon after are served from memory (the PG primary, which
+// serves reads, asks for it; replicas do not). The store then keeps
+// references to the data slices given to Write and WriteFull after the
+// transaction completes: never modify them.
+func (t *Txn) CacheData() { t.cacheData = true }
 
 // NewTxn returns an empty transaction.
 func NewTxn() *Txn { return &Txn{} }
