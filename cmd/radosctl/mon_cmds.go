@@ -168,30 +168,22 @@ func addStatusCommands(root *cobra.Command) {
 	status := &cobra.Command{Use: "status", Short: "Show cluster status (like ceph -s)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withClient(cmd, func(ctx context.Context, c *monclient.Client) error {
-				m, err := c.GetMap(ctx)
+				m, st, pgs, err := clusterView(ctx, c)
 				if err != nil {
 					return err
 				}
-				st, err := c.Status(ctx)
-				if err != nil {
-					return err
-				}
-				s := report.BuildStatus(m, st)
+				s := report.BuildStatus(m, st, pgs)
 				return output(cmd, s, func(w io.Writer) error { return report.WriteStatus(w, s) })
 			})
 		}}
 	health := &cobra.Command{Use: "health", Short: "Show cluster health", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withClient(cmd, func(ctx context.Context, c *monclient.Client) error {
-				m, err := c.GetMap(ctx)
+				m, st, pgs, err := clusterView(ctx, c)
 				if err != nil {
 					return err
 				}
-				st, err := c.Status(ctx)
-				if err != nil {
-					return err
-				}
-				h := report.ComputeHealth(m, st)
+				h := report.ComputeHealth(m, st, pgs)
 				return output(cmd, h, func(w io.Writer) error { return report.WriteHealth(w, h) })
 			})
 		}}

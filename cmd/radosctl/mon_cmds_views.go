@@ -13,6 +13,7 @@ import (
 )
 
 type mapArg struct {
+	ctx  context.Context // bounded by --timeout
 	m    *cluster.OSDMap
 	args []string
 }
@@ -26,7 +27,7 @@ func mapView(use, short string, fn func(cmd *cobra.Command, m *mapArg) error) *c
 			if err != nil {
 				return err
 			}
-			return fn(cmd, &mapArg{m: m, args: args})
+			return fn(cmd, &mapArg{ctx: ctx, m: m, args: args})
 		})
 	}}
 	addFormatFlag(c)

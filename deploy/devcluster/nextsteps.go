@@ -38,13 +38,14 @@ func (c *Cluster) NextSteps(radosctl string) string {
 		"{R} -p {P} stat greeting",
 		"{R} -p {P} ls",
 		"{R} osd map {P} greeting",
+		"{R} pg stat",
 		"{R} bench 10 write -p {P} -t 16 --no-cleanup",
 		"{R} bench 10 seq -p {P} -t 16",
 		"{R} cleanup -p {P}",
 	} {
 		fmt.Fprintf(&b, "  %s\n", fill.Replace(line))
 	}
-	fmt.Fprintf(&b, "\nStop an OSD to watch its PGs carry on with two copies: %s dev stop osd.0 (and %s dev start osd.0)\n", radosctl, radosctl)
+	fmt.Fprintf(&b, "\nStop an OSD to watch its PGs carry on with two copies (%s status shows them undersized): %s dev stop osd.0 (and %s dev start osd.0)\n", radosctl, radosctl, radosctl)
 	return b.String()
 }
 

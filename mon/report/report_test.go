@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gorados/gorados/client/monclient"
+	"github.com/gorados/gorados/client/pgstats"
 	"github.com/gorados/gorados/cluster"
 	"github.com/gorados/gorados/crush"
 )
@@ -67,7 +68,7 @@ func TestStatusAndHealth(t *testing.T) {
 	m := testMap(t)
 	st := &monclient.MonStatus{Leader: "a", QuorumKnown: true, Members: []monclient.Member{
 		{Name: "a", InQuorum: true}, {Name: "b", InQuorum: true}, {Name: "c"}}}
-	s := BuildStatus(m, st)
+	s := BuildStatus(m, st, nil)
 	if s.NumOSDs != 4 || s.NumUpOSDs != 3 || s.NumInOSDs != 3 || s.NumPGs != 32 {
 		t.Fatalf("counts: %+v", s)
 	}
@@ -88,8 +89,67 @@ func TestStatusAndHealth(t *testing.T) {
 		}
 	}
 	js, err := json.Marshal(s)
-	if err != nil || !strings.Contains(string(js), `"quorum_names":["a","b"]`) {
+	if err != nil || !strings.Contains(string(js), `"quorum_names":["a","b"]`) || strings.Contains(string(js), "pgmap") {
 		t.Fatalf("json %s %v", js, err)
+	}
+}
+
+// TestStatusWithPGs: the PG states gathered from the primaries show in
+// the data section (most frequent first), in the health checks and in
+// `pg stat`.
+func TestStatusWithPGs(t *testing.T) {
+	m := testMap(t)
+	st := &monclient.MonStatus{Leader: "a", QuorumKnown: true, Members: []monclient.Member{{Name: "a", InQuorum: true}}}
+	sum := pgstats.Summarize([]pgstats.PG{
+		{State: "active+clean", Objects: 1000, Bytes: 3 << 30}, {State: "active+clean", Objects: 234},
+		{State: "active+undersized+degraded", Objects: 1}, {State: "stale"}, {State: "peering"}})
+	s := BuildStatus(m, st, &sum)
+	var codes, sums []string
+	for _, c := range s.Health.Checks {
+		codes, sums = append(codes, c.Code), append(sums, c.Summary)
+	}
+	if got := strings.Join(codes, ","); got != "OSD_DOWN,OSDMAP_FLAGS,PG_AVAILABILITY,PG_DEGRADED" {
+		t.Fatalf("health checks %s", got)
+	}
+	if got := strings.Join(sums[2:], "; "); got != "Reduced data availability: 2 pgs inactive, 1 pgs stale; Degraded data redundancy: 1 pgs degraded, 1 pgs undersized" {
+		t.Fatalf("PG checks: %s", got)
+	}
+	var b bytes.Buffer
+	if err := WriteStatus(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	want := "    objects: 1.2k objects, 3.0 GiB\n    osdmap:  e7\n    pgs:     2 active+clean\n             1 active+undersized+degraded\n             1 peering\n             1 stale\n"
+	if !strings.Contains(b.String(), want) {
+		t.Fatalf("status data section:\n%s\nwant:\n%s", b.String(), want)
+	}
+	b.Reset()
+	if err := WritePGStat(&b, BuildPGStat(&sum)); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.String(); got != "5 pgs: 2 active+clean, 1 active+undersized+degraded, 1 peering, 1 stale; 1.2k objects, 3.0 GiB data\n" {
+		t.Fatalf("pg stat: %q", got)
+	}
+}
+
+func TestPGDumpColumns(t *testing.T) {
+	d := &PGDump{PGs: []pgstats.PG{
+		{PGID: "1.0", State: "active+clean", Up: []int32{0, 2, 1}, UpPrimary: 0, Acting: []int32{0, 2, 1}, ActingPrimary: 0,
+			Objects: 3, Bytes: 12288, LogEntries: 3, Version: "5'3", ReportedEpoch: 9},
+		{PGID: "1.1", State: "stale", Up: []int32{1, 0x7fffffff}, UpPrimary: 1, Acting: []int32{1}, ActingPrimary: 1, Note: "osd.1 did not answer"},
+		{PGID: "1.2", State: "stale", Up: []int32{1}, UpPrimary: 1, Acting: []int32{1}, ActingPrimary: 1, Note: "osd.1 did not answer"},
+	}}
+	var b bytes.Buffer
+	if err := WritePGDump(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	want := `PG_STAT  OBJECTS  BYTES  LOG  STATE         VERSION  REPORTED  UP        UP_PRIMARY  ACTING   ACTING_PRIMARY
+1.0            3  12288    3  active+clean  5'3             9  [0,2,1]            0  [0,2,1]               0
+1.1            0      0    0  stale         -               -  [1,NONE]           1  [1]                   1
+1.2            0      0    0  stale         -               -  [1]                1  [1]                   1
+pg 1.1 1.2 stale: osd.1 did not answer
+`
+	if b.String() != want {
+		t.Fatalf("pg dump:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
 
@@ -114,5 +174,22 @@ func TestDumpPoolGetRules(t *testing.T) {
 	rules := BuildRules(m.Crush)
 	if len(rules) != 1 || rules[0].Name != "replicated_rule" || rules[0].Steps[1].Op != "chooseleaf_firstn" || rules[0].Steps[1].Type != "host" {
 		t.Fatalf("rules: %+v", rules)
+	}
+}
+
+func TestHumanUnits(t *testing.T) {
+	for _, tc := range []struct {
+		n          uint64
+		bytes, cnt string
+	}{
+		{0, "0 B", "0"}, {512, "512 B", "512"}, {1023, "1023 B", "1.0k"}, {4608, "4.5 KiB", "4.6k"},
+		{120 << 20, "120 MiB", "126M"}, {1288490188, "1.2 GiB", "1.3G"},
+	} {
+		if got := humanBytes(tc.n); got != tc.bytes {
+			t.Errorf("humanBytes(%d) = %q, want %q", tc.n, got, tc.bytes)
+		}
+		if got := humanCount(tc.n); got != tc.cnt {
+			t.Errorf("humanCount(%d) = %q, want %q", tc.n, got, tc.cnt)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gorados/gorados/client/monclient"
+	"github.com/gorados/gorados/client/pgstats"
 	"github.com/gorados/gorados/cluster"
 )
 
@@ -33,8 +34,9 @@ type Health struct {
 // poolDefaultSize is Ceph's osd_pool_default_size, used by TOO_FEW_OSDS.
 const poolDefaultSize = 3
 
-// ComputeHealth derives health from the map and the monitor quorum.
-func ComputeHealth(m *cluster.OSDMap, st *monclient.MonStatus) Health {
+// ComputeHealth derives health from the map, the monitor quorum and, when
+// they were gathered (pgs non-nil), the PGs' states.
+func ComputeHealth(m *cluster.OSDMap, st *monclient.MonStatus, pgs *pgstats.Summary) Health {
 	h := Health{Status: HealthOK, Checks: []HealthCheck{}}
 	warn := func(code, format string, a ...any) {
 		h.Checks = append(h.Checks, HealthCheck{Code: code, Severity: HealthWarn, Summary: fmt.Sprintf(format, a...)})
@@ -55,10 +57,31 @@ func ComputeHealth(m *cluster.OSDMap, st *monclient.MonStatus) Health {
 	if osds < poolDefaultSize {
 		warn("TOO_FEW_OSDS", "OSD count %d < osd_pool_default_size %d", osds, poolDefaultSize)
 	}
+	if pgs != nil {
+		pgHealth(pgs, warn)
+	}
 	if len(h.Checks) > 0 {
 		h.Status = HealthWarn
 	}
 	return h
+}
+
+// pgHealth adds Ceph's PG checks: PGs not serving I/O or not reported by
+// their primary (PG_AVAILABILITY), PGs with fewer copies than the pool's
+// size (PG_DEGRADED).
+func pgHealth(pgs *pgstats.Summary, warn func(code, format string, a ...any)) {
+	if pgs.Inactive > 0 {
+		msg := fmt.Sprintf("Reduced data availability: %d pgs inactive", pgs.Inactive)
+		if pgs.Stale > 0 {
+			msg += fmt.Sprintf(", %d pgs stale", pgs.Stale)
+		}
+		warn("PG_AVAILABILITY", "%s", msg)
+	} else if pgs.Stale > 0 {
+		warn("PG_AVAILABILITY", "Reduced data availability: %d pgs stale", pgs.Stale)
+	}
+	if pgs.Degraded > 0 || pgs.Undersized > 0 {
+		warn("PG_DEGRADED", "Degraded data redundancy: %d pgs degraded, %d pgs undersized", pgs.Degraded, pgs.Undersized)
+	}
 }
 
 func quorum(st *monclient.MonStatus) (in, out []string) {
@@ -104,11 +127,38 @@ type Status struct {
 	NumPools  int      `json:"num_pools"`
 	NumPGs    uint64   `json:"num_pgs"`
 	Flags     string   `json:"flags"`
+	// PGMap is what the PGs' primaries reported (nil: not gathered).
+	PGMap *PGMap `json:"pgmap,omitempty"`
 }
 
-// BuildStatus combines the map and the quorum into a Status.
-func BuildStatus(m *cluster.OSDMap, st *monclient.MonStatus) *Status {
-	s := &Status{FSID: m.FSID.String(), Health: ComputeHealth(m, st), Epoch: uint32(m.Epoch),
+// PGMap summarizes the PGs' states and usage, as the "pgmap" of
+// `ceph -s --format json`.
+type PGMap struct {
+	ByState    []PGStateCount `json:"pgs_by_state"`
+	NumPGs     int            `json:"num_pgs"`
+	NumObjects uint64         `json:"num_objects"`
+	DataBytes  uint64         `json:"data_bytes"`
+}
+
+// PGStateCount is a number of PGs in one state.
+type PGStateCount struct {
+	State string `json:"state_name"`
+	Count int    `json:"count"`
+}
+
+// BuildPGMap converts a summary for printing.
+func BuildPGMap(s *pgstats.Summary) *PGMap {
+	pm := &PGMap{ByState: []PGStateCount{}, NumPGs: s.NumPGs, NumObjects: s.Objects, DataBytes: s.Bytes}
+	for _, c := range s.States() {
+		pm.ByState = append(pm.ByState, PGStateCount{c.State, c.Count})
+	}
+	return pm
+}
+
+// BuildStatus combines the map, the quorum and the PGs' states (pgs may
+// be nil: not gathered) into a Status.
+func BuildStatus(m *cluster.OSDMap, st *monclient.MonStatus, pgs *pgstats.Summary) *Status {
+	s := &Status{FSID: m.FSID.String(), Health: ComputeHealth(m, st, pgs), Epoch: uint32(m.Epoch),
 		Leader: st.Leader, Term: st.Term, NumPools: len(m.Pools), Flags: m.Flags.String(),
 		Quorum: []string{}, OutQuorum: []string{}}
 	for _, mem := range st.Members {
@@ -124,6 +174,9 @@ func BuildStatus(m *cluster.OSDMap, st *monclient.MonStatus) *Status {
 	s.NumOSDs, s.NumUpOSDs, s.NumInOSDs = osdCounts(m)
 	for _, p := range m.Pools {
 		s.NumPGs += uint64(p.PGNum)
+	}
+	if pgs != nil {
+		s.PGMap = BuildPGMap(pgs)
 	}
 	return s
 }
@@ -143,7 +196,20 @@ func WriteStatus(w io.Writer, s *Status) error {
 	if s.Flags != "" {
 		fmt.Fprintf(&b, "\n         flags %s", s.Flags)
 	}
-	fmt.Fprintf(&b, "\n\n  data:\n    pools:   %d pools, %d pgs\n    osdmap:  e%d\n", s.NumPools, s.NumPGs, s.Epoch)
+	fmt.Fprintf(&b, "\n\n  data:\n    pools:   %d pools, %d pgs\n", s.NumPools, s.NumPGs)
+	if pm := s.PGMap; pm != nil {
+		fmt.Fprintf(&b, "    objects: %s objects, %s\n", humanCount(pm.NumObjects), humanBytes(pm.DataBytes))
+	}
+	fmt.Fprintf(&b, "    osdmap:  e%d\n", s.Epoch)
+	if pm := s.PGMap; pm != nil && len(pm.ByState) > 0 {
+		for i, c := range pm.ByState {
+			label := "             "
+			if i == 0 {
+				label = "    pgs:     "
+			}
+			fmt.Fprintf(&b, "%s%d %s\n", label, c.Count, c.State)
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

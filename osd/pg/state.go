@@ -94,3 +94,34 @@ func (m Mapping) String() string {
 	return fmt.Sprintf("e%d up=%v acting=%v primary=%d size=%d min_size=%d",
 		m.Epoch, m.Up, m.Acting, m.ActingPrimary, m.Size, m.MinSize)
 }
+
+// CephState names a PG's state on its acting primary in Ceph's form, as
+// `ceph pg dump` prints it: "active+clean", "active+undersized+degraded",
+// "active+remapped", "undersized+degraded+peered", "peering",
+// "activating". This release's own states without a Ceph counterpart keep
+// their names ("recovering": the primary brings the members' logs in line
+// before it activates; "waiting": a member's log contradicts its info
+// until the next interval). A PG that has processed no map is "unknown".
+func CephState(s State, m Mapping) string {
+	undersized := len(m.members()) < m.Size
+	remapped := !slices.Equal(m.Up, m.Acting)
+	switch s {
+	case StateActive:
+		out := "active"
+		if !undersized && !remapped {
+			out += "+clean"
+		}
+		if undersized {
+			out += "+undersized+degraded"
+		}
+		if remapped {
+			out += "+remapped"
+		}
+		return out
+	case StatePeered:
+		return "undersized+degraded+peered"
+	case StateInitial:
+		return "unknown"
+	}
+	return s.String()
+}

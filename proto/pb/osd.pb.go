@@ -3890,6 +3890,259 @@ func (x *PeeringAck) GetOsdEpoch() uint64 {
 	return 0
 }
 
+// PGStatsRequest asks an OSD for the stats of the PGs it is primary of.
+type PGStatsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Fsid          string                 `protobuf:"bytes,1,opt,name=fsid,proto3" json:"fsid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PGStatsRequest) Reset() {
+	*x = PGStatsRequest{}
+	mi := &file_osd_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PGStatsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PGStatsRequest) ProtoMessage() {}
+
+func (x *PGStatsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_osd_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PGStatsRequest.ProtoReflect.Descriptor instead.
+func (*PGStatsRequest) Descriptor() ([]byte, []int) {
+	return file_osd_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *PGStatsRequest) GetFsid() string {
+	if x != nil {
+		return x.Fsid
+	}
+	return ""
+}
+
+// PGStat is one PG as its acting primary sees it.
+type PGStat struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Pool  int64                  `protobuf:"varint,1,opt,name=pool,proto3" json:"pool,omitempty"`
+	Seed  uint32                 `protobuf:"varint,2,opt,name=seed,proto3" json:"seed,omitempty"`
+	// state is in Ceph's form: "active+clean", "active+undersized+degraded",
+	// "peering", "activating", "undersized+degraded+peered", ...
+	State string `protobuf:"bytes,3,opt,name=state,proto3" json:"state,omitempty"`
+	// epoch is the newest map epoch the PG has processed.
+	Epoch uint64 `protobuf:"varint,4,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	// up and acting are the PG's sets in that map.
+	Up         []int32 `protobuf:"varint,5,rep,packed,name=up,proto3" json:"up,omitempty"`
+	Acting     []int32 `protobuf:"varint,6,rep,packed,name=acting,proto3" json:"acting,omitempty"`
+	NumObjects uint64  `protobuf:"varint,7,opt,name=num_objects,json=numObjects,proto3" json:"num_objects,omitempty"`
+	NumBytes   uint64  `protobuf:"varint,8,opt,name=num_bytes,json=numBytes,proto3" json:"num_bytes,omitempty"`
+	// last_update is the PG log head (epoch, version).
+	LastUpdateEpoch   uint64 `protobuf:"varint,9,opt,name=last_update_epoch,json=lastUpdateEpoch,proto3" json:"last_update_epoch,omitempty"`
+	LastUpdateVersion uint64 `protobuf:"varint,10,opt,name=last_update_version,json=lastUpdateVersion,proto3" json:"last_update_version,omitempty"`
+	// log_entries is the number of entries in the PG log.
+	LogEntries    uint64 `protobuf:"varint,11,opt,name=log_entries,json=logEntries,proto3" json:"log_entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PGStat) Reset() {
+	*x = PGStat{}
+	mi := &file_osd_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PGStat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PGStat) ProtoMessage() {}
+
+func (x *PGStat) ProtoReflect() protoreflect.Message {
+	mi := &file_osd_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PGStat.ProtoReflect.Descriptor instead.
+func (*PGStat) Descriptor() ([]byte, []int) {
+	return file_osd_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *PGStat) GetPool() int64 {
+	if x != nil {
+		return x.Pool
+	}
+	return 0
+}
+
+func (x *PGStat) GetSeed() uint32 {
+	if x != nil {
+		return x.Seed
+	}
+	return 0
+}
+
+func (x *PGStat) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *PGStat) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *PGStat) GetUp() []int32 {
+	if x != nil {
+		return x.Up
+	}
+	return nil
+}
+
+func (x *PGStat) GetActing() []int32 {
+	if x != nil {
+		return x.Acting
+	}
+	return nil
+}
+
+func (x *PGStat) GetNumObjects() uint64 {
+	if x != nil {
+		return x.NumObjects
+	}
+	return 0
+}
+
+func (x *PGStat) GetNumBytes() uint64 {
+	if x != nil {
+		return x.NumBytes
+	}
+	return 0
+}
+
+func (x *PGStat) GetLastUpdateEpoch() uint64 {
+	if x != nil {
+		return x.LastUpdateEpoch
+	}
+	return 0
+}
+
+func (x *PGStat) GetLastUpdateVersion() uint64 {
+	if x != nil {
+		return x.LastUpdateVersion
+	}
+	return 0
+}
+
+func (x *PGStat) GetLogEntries() uint64 {
+	if x != nil {
+		return x.LogEntries
+	}
+	return 0
+}
+
+// PGStatsReply lists the PGs whose acting primary the OSD is.
+type PGStatsReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Result        Result                 `protobuf:"varint,1,opt,name=result,proto3,enum=gorados.osd.Result" json:"result,omitempty"`
+	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	Osd           int32                  `protobuf:"varint,3,opt,name=osd,proto3" json:"osd,omitempty"`
+	OsdEpoch      uint64                 `protobuf:"varint,4,opt,name=osd_epoch,json=osdEpoch,proto3" json:"osd_epoch,omitempty"`
+	Pgs           []*PGStat              `protobuf:"bytes,5,rep,name=pgs,proto3" json:"pgs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PGStatsReply) Reset() {
+	*x = PGStatsReply{}
+	mi := &file_osd_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PGStatsReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PGStatsReply) ProtoMessage() {}
+
+func (x *PGStatsReply) ProtoReflect() protoreflect.Message {
+	mi := &file_osd_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PGStatsReply.ProtoReflect.Descriptor instead.
+func (*PGStatsReply) Descriptor() ([]byte, []int) {
+	return file_osd_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *PGStatsReply) GetResult() Result {
+	if x != nil {
+		return x.Result
+	}
+	return Result_RESULT_OK
+}
+
+func (x *PGStatsReply) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *PGStatsReply) GetOsd() int32 {
+	if x != nil {
+		return x.Osd
+	}
+	return 0
+}
+
+func (x *PGStatsReply) GetOsdEpoch() uint64 {
+	if x != nil {
+		return x.OsdEpoch
+	}
+	return 0
+}
+
+func (x *PGStatsReply) GetPgs() []*PGStat {
+	if x != nil {
+		return x.Pgs
+	}
+	return nil
+}
+
 var File_osd_proto protoreflect.FileDescriptor
 
 const file_osd_proto_rawDesc = "" +
@@ -4159,7 +4412,30 @@ const file_osd_proto_rawDesc = "" +
 	"PeeringAck\x12+\n" +
 	"\x06result\x18\x01 \x01(\x0e2\x13.gorados.osd.ResultR\x06result\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1b\n" +
-	"\tosd_epoch\x18\x03 \x01(\x04R\bosdEpoch*\xa8\x02\n" +
+	"\tosd_epoch\x18\x03 \x01(\x04R\bosdEpoch\"$\n" +
+	"\x0ePGStatsRequest\x12\x12\n" +
+	"\x04fsid\x18\x01 \x01(\tR\x04fsid\"\xbf\x02\n" +
+	"\x06PGStat\x12\x12\n" +
+	"\x04pool\x18\x01 \x01(\x03R\x04pool\x12\x12\n" +
+	"\x04seed\x18\x02 \x01(\rR\x04seed\x12\x14\n" +
+	"\x05state\x18\x03 \x01(\tR\x05state\x12\x14\n" +
+	"\x05epoch\x18\x04 \x01(\x04R\x05epoch\x12\x0e\n" +
+	"\x02up\x18\x05 \x03(\x05R\x02up\x12\x16\n" +
+	"\x06acting\x18\x06 \x03(\x05R\x06acting\x12\x1f\n" +
+	"\vnum_objects\x18\a \x01(\x04R\n" +
+	"numObjects\x12\x1b\n" +
+	"\tnum_bytes\x18\b \x01(\x04R\bnumBytes\x12*\n" +
+	"\x11last_update_epoch\x18\t \x01(\x04R\x0flastUpdateEpoch\x12.\n" +
+	"\x13last_update_version\x18\n" +
+	" \x01(\x04R\x11lastUpdateVersion\x12\x1f\n" +
+	"\vlog_entries\x18\v \x01(\x04R\n" +
+	"logEntries\"\xab\x01\n" +
+	"\fPGStatsReply\x12+\n" +
+	"\x06result\x18\x01 \x01(\x0e2\x13.gorados.osd.ResultR\x06result\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12\x10\n" +
+	"\x03osd\x18\x03 \x01(\x05R\x03osd\x12\x1b\n" +
+	"\tosd_epoch\x18\x04 \x01(\x04R\bosdEpoch\x12%\n" +
+	"\x03pgs\x18\x05 \x03(\v2\x13.gorados.osd.PGStatR\x03pgs*\xa8\x02\n" +
 	"\x06Result\x12\r\n" +
 	"\tRESULT_OK\x10\x00\x12\x14\n" +
 	"\x10RESULT_NOT_FOUND\x10\x01\x12\x11\n" +
@@ -4174,10 +4450,11 @@ const file_osd_proto_rawDesc = "" +
 	"\x14RESULT_WRONG_CLUSTER\x10\n" +
 	"\x12\x17\n" +
 	"\x13RESULT_NO_SUCH_POOL\x10\v\x12\x17\n" +
-	"\x13RESULT_NOT_EXECUTED\x10\f2\x97\x01\n" +
+	"\x13RESULT_NOT_EXECUTED\x10\f2\xda\x01\n" +
 	"\rObjectService\x127\n" +
 	"\aExecute\x12\x16.gorados.osd.OpRequest\x1a\x14.gorados.osd.OpReply\x12M\n" +
-	"\vListObjects\x12\x1f.gorados.osd.ListObjectsRequest\x1a\x1d.gorados.osd.ListObjectsReply2\xc9\x02\n" +
+	"\vListObjects\x12\x1f.gorados.osd.ListObjectsRequest\x1a\x1d.gorados.osd.ListObjectsReply\x12A\n" +
+	"\aPGStats\x12\x1b.gorados.osd.PGStatsRequest\x1a\x19.gorados.osd.PGStatsReply2\xc9\x02\n" +
 	"\n" +
 	"OSDCluster\x12;\n" +
 	"\x05RepOp\x12\x19.gorados.osd.RepOpRequest\x1a\x17.gorados.osd.RepOpReply\x12?\n" +
@@ -4199,7 +4476,7 @@ func file_osd_proto_rawDescGZIP() []byte {
 }
 
 var file_osd_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_osd_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
+var file_osd_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
 var file_osd_proto_goTypes = []any{
 	(Result)(0),                 // 0: gorados.osd.Result
 	(PGQuery_Kind)(0),           // 1: gorados.osd.PGQuery.Kind
@@ -4252,6 +4529,9 @@ var file_osd_proto_goTypes = []any{
 	(*ListPGReply)(nil),         // 48: gorados.osd.ListPGReply
 	(*RecoverReply)(nil),        // 49: gorados.osd.RecoverReply
 	(*PeeringAck)(nil),          // 50: gorados.osd.PeeringAck
+	(*PGStatsRequest)(nil),      // 51: gorados.osd.PGStatsRequest
+	(*PGStat)(nil),              // 52: gorados.osd.PGStat
+	(*PGStatsReply)(nil),        // 53: gorados.osd.PGStatsReply
 }
 var file_osd_proto_depIdxs = []int32{
 	2,  // 0: gorados.osd.OpRequest.reqid:type_name -> gorados.osd.ReqID
@@ -4324,25 +4604,29 @@ var file_osd_proto_depIdxs = []int32{
 	0,  // 67: gorados.osd.RecoverReply.result:type_name -> gorados.osd.Result
 	4,  // 68: gorados.osd.RecoverReply.last_update:type_name -> gorados.osd.Eversion
 	0,  // 69: gorados.osd.PeeringAck.result:type_name -> gorados.osd.Result
-	5,  // 70: gorados.osd.ObjectService.Execute:input_type -> gorados.osd.OpRequest
-	31, // 71: gorados.osd.ObjectService.ListObjects:input_type -> gorados.osd.ListObjectsRequest
-	33, // 72: gorados.osd.OSDCluster.RepOp:input_type -> gorados.osd.RepOpRequest
-	38, // 73: gorados.osd.OSDCluster.Peering:input_type -> gorados.osd.PeeringMessage
-	44, // 74: gorados.osd.OSDCluster.Pull:input_type -> gorados.osd.PullRequest
-	46, // 75: gorados.osd.OSDCluster.Recover:input_type -> gorados.osd.RecoverRequest
-	47, // 76: gorados.osd.OSDCluster.ListPG:input_type -> gorados.osd.ListPGRequest
-	30, // 77: gorados.osd.ObjectService.Execute:output_type -> gorados.osd.OpReply
-	32, // 78: gorados.osd.ObjectService.ListObjects:output_type -> gorados.osd.ListObjectsReply
-	34, // 79: gorados.osd.OSDCluster.RepOp:output_type -> gorados.osd.RepOpReply
-	50, // 80: gorados.osd.OSDCluster.Peering:output_type -> gorados.osd.PeeringAck
-	45, // 81: gorados.osd.OSDCluster.Pull:output_type -> gorados.osd.ObjectState
-	49, // 82: gorados.osd.OSDCluster.Recover:output_type -> gorados.osd.RecoverReply
-	48, // 83: gorados.osd.OSDCluster.ListPG:output_type -> gorados.osd.ListPGReply
-	77, // [77:84] is the sub-list for method output_type
-	70, // [70:77] is the sub-list for method input_type
-	70, // [70:70] is the sub-list for extension type_name
-	70, // [70:70] is the sub-list for extension extendee
-	0,  // [0:70] is the sub-list for field type_name
+	0,  // 70: gorados.osd.PGStatsReply.result:type_name -> gorados.osd.Result
+	52, // 71: gorados.osd.PGStatsReply.pgs:type_name -> gorados.osd.PGStat
+	5,  // 72: gorados.osd.ObjectService.Execute:input_type -> gorados.osd.OpRequest
+	31, // 73: gorados.osd.ObjectService.ListObjects:input_type -> gorados.osd.ListObjectsRequest
+	51, // 74: gorados.osd.ObjectService.PGStats:input_type -> gorados.osd.PGStatsRequest
+	33, // 75: gorados.osd.OSDCluster.RepOp:input_type -> gorados.osd.RepOpRequest
+	38, // 76: gorados.osd.OSDCluster.Peering:input_type -> gorados.osd.PeeringMessage
+	44, // 77: gorados.osd.OSDCluster.Pull:input_type -> gorados.osd.PullRequest
+	46, // 78: gorados.osd.OSDCluster.Recover:input_type -> gorados.osd.RecoverRequest
+	47, // 79: gorados.osd.OSDCluster.ListPG:input_type -> gorados.osd.ListPGRequest
+	30, // 80: gorados.osd.ObjectService.Execute:output_type -> gorados.osd.OpReply
+	32, // 81: gorados.osd.ObjectService.ListObjects:output_type -> gorados.osd.ListObjectsReply
+	53, // 82: gorados.osd.ObjectService.PGStats:output_type -> gorados.osd.PGStatsReply
+	34, // 83: gorados.osd.OSDCluster.RepOp:output_type -> gorados.osd.RepOpReply
+	50, // 84: gorados.osd.OSDCluster.Peering:output_type -> gorados.osd.PeeringAck
+	45, // 85: gorados.osd.OSDCluster.Pull:output_type -> gorados.osd.ObjectState
+	49, // 86: gorados.osd.OSDCluster.Recover:output_type -> gorados.osd.RecoverReply
+	48, // 87: gorados.osd.OSDCluster.ListPG:output_type -> gorados.osd.ListPGReply
+	80, // [80:88] is the sub-list for method output_type
+	72, // [72:80] is the sub-list for method input_type
+	72, // [72:72] is the sub-list for extension type_name
+	72, // [72:72] is the sub-list for extension extendee
+	0,  // [0:72] is the sub-list for field type_name
 }
 
 func init() { file_osd_proto_init() }
@@ -4397,7 +4681,7 @@ func file_osd_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_osd_proto_rawDesc), len(file_osd_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   49,
+			NumMessages:   52,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -36,6 +36,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	ObjectService_Execute_FullMethodName     = "/gorados.osd.ObjectService/Execute"
 	ObjectService_ListObjects_FullMethodName = "/gorados.osd.ObjectService/ListObjects"
+	ObjectService_PGStats_FullMethodName     = "/gorados.osd.ObjectService/PGStats"
 )
 
 // ObjectServiceClient is the client API for ObjectService service.
@@ -52,6 +53,11 @@ type ObjectServiceClient interface {
 	Execute(ctx context.Context, in *OpRequest, opts ...grpc.CallOption) (*OpReply, error)
 	// ListObjects pages through the objects of one PG, in a stable order.
 	ListObjects(ctx context.Context, in *ListObjectsRequest, opts ...grpc.CallOption) (*ListObjectsReply, error)
+	// PGStats reports the PGs this OSD is the acting primary of: state,
+	// objects and bytes, as the primary sees them. `radosctl status` and
+	// `radosctl pg dump` gather it from every up OSD (in Ceph the OSDs send
+	// it to the manager).
+	PGStats(ctx context.Context, in *PGStatsRequest, opts ...grpc.CallOption) (*PGStatsReply, error)
 }
 
 type objectServiceClient struct {
@@ -82,6 +88,16 @@ func (c *objectServiceClient) ListObjects(ctx context.Context, in *ListObjectsRe
 	return out, nil
 }
 
+func (c *objectServiceClient) PGStats(ctx context.Context, in *PGStatsRequest, opts ...grpc.CallOption) (*PGStatsReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PGStatsReply)
+	err := c.cc.Invoke(ctx, ObjectService_PGStats_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ObjectServiceServer is the server API for ObjectService service.
 // All implementations must embed UnimplementedObjectServiceServer
 // for forward compatibility.
@@ -96,6 +112,11 @@ type ObjectServiceServer interface {
 	Execute(context.Context, *OpRequest) (*OpReply, error)
 	// ListObjects pages through the objects of one PG, in a stable order.
 	ListObjects(context.Context, *ListObjectsRequest) (*ListObjectsReply, error)
+	// PGStats reports the PGs this OSD is the acting primary of: state,
+	// objects and bytes, as the primary sees them. `radosctl status` and
+	// `radosctl pg dump` gather it from every up OSD (in Ceph the OSDs send
+	// it to the manager).
+	PGStats(context.Context, *PGStatsRequest) (*PGStatsReply, error)
 	mustEmbedUnimplementedObjectServiceServer()
 }
 
@@ -111,6 +132,9 @@ func (UnimplementedObjectServiceServer) Execute(context.Context, *OpRequest) (*O
 }
 func (UnimplementedObjectServiceServer) ListObjects(context.Context, *ListObjectsRequest) (*ListObjectsReply, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListObjects not implemented")
+}
+func (UnimplementedObjectServiceServer) PGStats(context.Context, *PGStatsRequest) (*PGStatsReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method PGStats not implemented")
 }
 func (UnimplementedObjectServiceServer) mustEmbedUnimplementedObjectServiceServer() {}
 func (UnimplementedObjectServiceServer) testEmbeddedByValue()                       {}
@@ -169,6 +193,24 @@ func _ObjectService_ListObjects_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ObjectService_PGStats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PGStatsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ObjectServiceServer).PGStats(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ObjectService_PGStats_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ObjectServiceServer).PGStats(ctx, req.(*PGStatsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ObjectService_ServiceDesc is the grpc.ServiceDesc for ObjectService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -183,6 +225,10 @@ var ObjectService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListObjects",
 			Handler:    _ObjectService_ListObjects_Handler,
+		},
+		{
+			MethodName: "PGStats",
+			Handler:    _ObjectService_PGStats_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

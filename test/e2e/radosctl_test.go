@@ -2,12 +2,15 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // radosctl runs the radosctl binary with env and stdin, and returns its
@@ -76,6 +79,14 @@ func TestRadosctlQuickstart(t *testing.T) {
 		t.Fatalf("ls of a missing pool: %q", errOut)
 	}
 
+	// The PG states the primaries report, in status and pg stat.
+	if st, _ := radosctl(t, env, nil, false, "status"); !containsAll(st, "HEALTH_OK", "pgs:     16 active+clean", "objects: 1 objects, 1.0 MiB") {
+		t.Fatalf("status of a healthy cluster:\n%s", st)
+	}
+	if ps, _ := radosctl(t, env, nil, false, "pg", "stat"); ps != "16 pgs: 16 active+clean; 1 objects, 1.0 MiB data\n" {
+		t.Fatalf("pg stat: %q", ps)
+	}
+
 	bench, _ := radosctl(t, env, nil, false, "bench", "2", "write", "-p", "data", "-b", "64K", "-t", "8", "--no-cleanup")
 	for _, want := range []string{"Total writes made:", "Bandwidth (MB/sec):", "Average IOPS:", "p99 latency(s):"} {
 		if !strings.Contains(bench, want) {
@@ -94,6 +105,8 @@ func TestRadosctlQuickstart(t *testing.T) {
 	if n := strings.Count(status, " running "); n != 7 || !strings.Contains(status, "3/3 monitors in quorum") {
 		t.Fatalf("dev status (%d running):\n%s", n, status)
 	}
+	killedPrimaryIsStale(t, env, dir)
+
 	radosctl(t, nil, nil, false, "dev", "down", "--dir", dir)
 	stopped = true
 	status, _ = radosctl(t, nil, nil, false, "dev", "status", "--dir", dir)
@@ -133,4 +146,53 @@ func TestSystemdUnitsUseKnownFlags(t *testing.T) {
 			}
 		}
 	}
+}
+
+// killedPrimaryIsStale kills (-9) the primary of PG 1.0: without
+// heartbeats it stays up in the map, and status must say that its PGs are
+// stale rather than show them active; restarted, every PG is active+clean
+// again.
+func killedPrimaryIsStale(t *testing.T, env []string, dir string) {
+	t.Helper()
+	out, _ := radosctl(t, env, nil, false, "pg", "dump", "--format", "json")
+	var dump struct {
+		PGs []struct {
+			PGID          string `json:"pgid"`
+			State         string `json:"state"`
+			ActingPrimary int32  `json:"acting_primary"`
+		} `json:"pg_stats"`
+	}
+	if err := json.Unmarshal([]byte(out), &dump); err != nil || len(dump.PGs) != 16 || dump.PGs[0].PGID != "1.0" {
+		t.Fatalf("pg dump --format json (%v):\n%s", err, out)
+	}
+	victim := fmt.Sprintf("osd.%d", dump.PGs[0].ActingPrimary)
+	radosctl(t, nil, nil, false, "dev", "kill", victim, "--dir", dir)
+	waitStatus(t, env, "stale", "Reduced data availability")
+	radosctl(t, nil, nil, false, "dev", "start", victim, "--dir", dir)
+	waitStatus(t, env, "HEALTH_OK", "pgs:     16 active+clean")
+}
+
+// waitStatus polls `radosctl status` until it contains every one of want.
+func waitStatus(t *testing.T, env []string, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out, _ := radosctl(t, env, nil, false, "status")
+		if containsAll(out, want...) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status never showed %q:\n%s", want, out)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func containsAll(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
 }

@@ -64,7 +64,8 @@ func TestThreeMonitorBootstrap(t *testing.T) {
 	c.mustRadosctl("osd", "setcrushmap", "-i", dir+"/crush.txt")
 	c.mustRadosctl("osd", "setcrushmap", "-i", dir+"/crush.bin")
 	plain := c.mustRadosctl("status")
-	for _, want := range []string{"id:     " + m.FSID.String(), "mon: 3 daemons, quorum a,b,c", "osd: 0 osds: 0 up, 0 in", "pools:   1 pools, 64 pgs"} {
+	for _, want := range []string{"id:     " + m.FSID.String(), "mon: 3 daemons, quorum a,b,c", "osd: 0 osds: 0 up, 0 in", "pools:   1 pools, 64 pgs",
+		"pgs:     64 unknown", "Reduced data availability: 64 pgs inactive"} {
 		if !strings.Contains(plain, want) {
 			t.Errorf("status lacks %q:\n%s", want, plain)
 		}

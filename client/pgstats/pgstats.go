@@ -1,0 +1,289 @@
+// Package pgstats gathers the state and usage of every PG of a cluster from
+// the PGs' acting primaries, for `radosctl status`, `radosctl pg stat` and
+// `radosctl pg dump`.
+//
+// In Ceph the OSDs send these stats to the manager, which keeps the
+// cluster-wide PG map. gorados has no manager: the caller holds a cluster
+// map, computes every PG's acting primary from it and asks each primary
+// (ObjectService.PGStats on its public address) for the PGs it leads. A PG
+// whose primary does not answer is reported "stale", as Ceph reports a PG
+// whose primary stopped reporting; one whose primary answered without it
+// (it has not processed the map that made it primary yet), or that maps to
+// no OSD at all, is "unknown".
+package pgstats
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/gorados/gorados/cluster"
+	"github.com/gorados/gorados/proto/pb"
+)
+
+// States a PG gets here when its primary could not tell.
+const (
+	// StateStale: the acting primary is down in the map, or it did not
+	// answer.
+	StateStale = "stale"
+	// StateUnknown: no OSD can hold the PG, or its primary answered but
+	// does not lead it yet.
+	StateUnknown = "unknown"
+)
+
+// PG is one PG: its placement in the caller's map and what its acting
+// primary reported.
+type PG struct {
+	ID            cluster.PGID `json:"-"`
+	PGID          string       `json:"pgid"`
+	State         string       `json:"state"`
+	Up            []int32      `json:"up"`
+	UpPrimary     int32        `json:"up_primary"`
+	Acting        []int32      `json:"acting"`
+	ActingPrimary int32        `json:"acting_primary"`
+	Objects       uint64       `json:"num_objects"`
+	Bytes         uint64       `json:"num_bytes"`
+	LogEntries    uint64       `json:"log_size"`
+	// Version is the PG log head as Ceph prints it, "EPOCH'VERSION".
+	Version string `json:"version"`
+	// ReportedEpoch is the newest map epoch the primary's PG processed.
+	ReportedEpoch uint64 `json:"reported_epoch"`
+	// Note says why the state is stale or unknown.
+	Note string `json:"note,omitempty"`
+}
+
+// Options tune Gather.
+type Options struct {
+	// PerOSDTimeout bounds each OSD's answer (default 5 s, never past the
+	// context's deadline).
+	PerOSDTimeout time.Duration
+	// Pool restricts the result to one pool (0 or negative: every pool).
+	Pool int64
+	// Dial opens a connection to an OSD's public address (default: gRPC
+	// without TLS).
+	Dial func(addr string) (*grpc.ClientConn, error)
+}
+
+// parallel bounds the OSDs asked at once.
+const parallel = 32
+
+// Gather returns every PG of m's pools (or of opts.Pool), sorted by PG id,
+// with what their acting primaries reported. It fails only if the context
+// ends; unreachable OSDs make their PGs stale.
+func Gather(ctx context.Context, m *cluster.OSDMap, opts Options) ([]PG, error) {
+	pgs := placements(m, opts.Pool)
+	reports := askPrimaries(ctx, m, primaries(m, pgs), opts)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for i := range pgs {
+		fill(&pgs[i], reports[pgs[i].ActingPrimary])
+	}
+	return pgs, nil
+}
+
+// placements computes every PG's up and acting sets in m.
+func placements(m *cluster.OSDMap, only int64) []PG {
+	ids := make([]int64, 0, len(m.Pools))
+	for id := range m.Pools {
+		if only <= 0 || id == only {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	var out []PG
+	for _, pool := range ids {
+		for seed := uint32(0); seed < m.Pools[pool].PGNum; seed++ {
+			id := cluster.PGID{Pool: pool, Seed: seed}
+			up, upp, acting, actp := m.PGToUpActing(id)
+			out = append(out, PG{ID: id, PGID: id.String(), Up: orEmpty(up), UpPrimary: upp,
+				Acting: orEmpty(acting), ActingPrimary: actp})
+		}
+	}
+	return out
+}
+
+func orEmpty(s []int32) []int32 {
+	if s == nil {
+		return []int32{}
+	}
+	return s
+}
+
+// primaries lists the distinct acting primaries of pgs that exist in m.
+func primaries(m *cluster.OSDMap, pgs []PG) []int32 {
+	seen := map[int32]bool{}
+	var out []int32
+	for _, p := range pgs {
+		if p.ActingPrimary >= 0 && m.Exists(p.ActingPrimary) && !seen[p.ActingPrimary] {
+			seen[p.ActingPrimary] = true
+			out = append(out, p.ActingPrimary)
+		}
+	}
+	return out
+}
+
+// report is one OSD's answer: its PGs by id, or why there is none.
+type report struct {
+	pgs map[cluster.PGID]*pb.PGStat
+	err error
+}
+
+// askPrimaries asks each OSD of osds for its PG stats, parallel at most at
+// a time.
+func askPrimaries(ctx context.Context, m *cluster.OSDMap, osds []int32, opts Options) map[int32]*report {
+	out := make(map[int32]*report, len(osds))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, parallel)
+	for _, id := range osds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r := askOSD(ctx, m, id, opts)
+			mu.Lock()
+			out[id] = r
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// askOSD asks one OSD for its PG stats.
+func askOSD(ctx context.Context, m *cluster.OSDMap, id int32, opts Options) *report {
+	info := m.OSDs[id]
+	if !info.Up {
+		return &report{err: fmt.Errorf("osd.%d is down", id)}
+	}
+	if info.PublicAddr == "" {
+		return &report{err: fmt.Errorf("osd.%d has no public address in the map", id)}
+	}
+	dial := opts.Dial
+	if dial == nil {
+		dial = func(addr string) (*grpc.ClientConn, error) {
+			return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		}
+	}
+	cc, err := dial(info.PublicAddr)
+	if err != nil {
+		return &report{err: fmt.Errorf("osd.%d at %s: %w", id, info.PublicAddr, err)}
+	}
+	defer cc.Close()
+	timeout := opts.PerOSDTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	reply, err := pb.NewObjectServiceClient(cc).PGStats(ctx, &pb.PGStatsRequest{Fsid: m.FSID.String()})
+	if err != nil {
+		return &report{err: fmt.Errorf("osd.%d at %s did not answer: %w", id, info.PublicAddr, err)}
+	}
+	if reply.GetResult() != pb.Result_RESULT_OK {
+		return &report{err: fmt.Errorf("osd.%d: %s: %s", id, reply.GetResult(), reply.GetMessage())}
+	}
+	r := &report{pgs: make(map[cluster.PGID]*pb.PGStat, len(reply.GetPgs()))}
+	for _, st := range reply.GetPgs() {
+		r.pgs[cluster.PGID{Pool: st.GetPool(), Seed: st.GetSeed()}] = st
+	}
+	return r
+}
+
+// fill sets p's state and usage from its primary's report.
+func fill(p *PG, r *report) {
+	switch {
+	case p.ActingPrimary < 0:
+		p.State, p.Note = StateUnknown, "no acting OSD in the map"
+		return
+	case r == nil:
+		p.State, p.Note = StateStale, fmt.Sprintf("osd.%d does not exist", p.ActingPrimary)
+		return
+	case r.err != nil:
+		p.State, p.Note = StateStale, r.err.Error()
+		return
+	}
+	st := r.pgs[p.ID]
+	if st == nil {
+		p.State, p.Note = StateUnknown, fmt.Sprintf("osd.%d does not lead this PG yet", p.ActingPrimary)
+		return
+	}
+	p.State, p.Objects, p.Bytes, p.LogEntries = st.GetState(), st.GetNumObjects(), st.GetNumBytes(), st.GetLogEntries()
+	p.Version = fmt.Sprintf("%d'%d", st.GetLastUpdateEpoch(), st.GetLastUpdateVersion())
+	p.ReportedEpoch = st.GetEpoch()
+}
+
+// Summary counts PGs by state and totals their usage.
+type Summary struct {
+	NumPGs  int            `json:"num_pgs"`
+	ByState map[string]int `json:"pgs_by_state"`
+	Objects uint64         `json:"num_objects"`
+	Bytes   uint64         `json:"num_bytes"`
+	// Inactive counts PGs not serving I/O (every state but active*),
+	// Stale those whose primary did not report, Undersized and Degraded
+	// those with fewer acting members than the pool's size.
+	Inactive, Stale, Undersized, Degraded int
+}
+
+// Summarize counts pgs by state.
+func Summarize(pgs []PG) Summary {
+	s := Summary{NumPGs: len(pgs), ByState: map[string]int{}}
+	for _, p := range pgs {
+		s.ByState[p.State]++
+		s.Objects += p.Objects
+		s.Bytes += p.Bytes
+		flags := stateFlags(p.State)
+		if !flags["active"] {
+			s.Inactive++
+		}
+		if flags["stale"] {
+			s.Stale++
+		}
+		if flags["undersized"] {
+			s.Undersized++
+		}
+		if flags["degraded"] {
+			s.Degraded++
+		}
+	}
+	return s
+}
+
+// StateCount is a number of PGs in one state.
+type StateCount struct {
+	State string
+	Count int
+}
+
+// States returns the counts by state, most frequent first (ties by name),
+// the order `ceph -s` prints them in.
+func (s Summary) States() []StateCount {
+	out := make([]StateCount, 0, len(s.ByState))
+	for st, n := range s.ByState {
+		out = append(out, StateCount{st, n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].State < out[j].State
+	})
+	return out
+}
+
+func stateFlags(state string) map[string]bool {
+	flags := map[string]bool{}
+	for _, f := range strings.Split(state, "+") {
+		flags[f] = true
+	}
+	return flags
+}
