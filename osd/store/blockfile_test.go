@@ -446,3 +446,37 @@ func TestCachedReads(t *testing.T) {
 	_, err := s.Read(bg, testPG, o, 0, 0)
 	wantCorrupt(t, err, "hot", 0)
 }
+
+// TestCachedSmallReads: reads of a few bytes inside a large object (a
+// block device's pattern) keep the block they fetched, so the next read of
+// that block is a hit; a small overwrite of it is read back, never the
+// cached old block; a whole-block read inside a cached run is a hit too.
+func TestCachedSmallReads(t *testing.T) {
+	s := newStore(t, Options{BlockSize: 4096, CacheBytes: 1 << 20})
+	o := obj("disk")
+	data := pattern(3, 64<<10)
+	txn := NewTxn()
+	txn.WriteFull(testPG, o, data)
+	mustApply(t, s, txn)
+	read := func(off, n uint64) []byte {
+		t.Helper()
+		b, err := s.Read(bg, testPG, o, off, n)
+		if err != nil {
+			t.Fatalf("read %d bytes at %d: %v", n, off, err)
+		}
+		return b
+	}
+	checkBytes(t, "first small read", read(5000, 100), data[5000:5100])
+	hits := s.Stats().CacheHits
+	checkBytes(t, "second small read", read(4200, 300), data[4200:4500])
+	if s.Stats().CacheHits != hits+1 {
+		t.Fatal("the block fetched by a small read was not kept")
+	}
+	fresh := []byte("overwritten")
+	txn = NewTxn()
+	txn.Write(testPG, o, 5000, fresh)
+	mustApply(t, s, txn)
+	want := append(append([]byte{}, data...)[:5000], fresh...)
+	checkBytes(t, "after a small overwrite", read(4500, 1000), append(want[4500:5011:5011], data[5011:5500]...))
+	checkAllocation(t, s, "after cached small reads")
+}

@@ -76,6 +76,9 @@ func (r *reader) readSpan(c CollID, o ObjectID, sp extentSpan, off uint64, out [
 		if err := r.readVerified(c, o, b, sp.refs[b-lo:b-lo+1], buf); err != nil {
 			return err
 		}
+		// The scratch block is the caller's no more: keep it for the next
+		// small read of the same block (a block device's 4 KiB reads).
+		r.s.bf.cache.put(sp.refs[b-lo].unit, buf)
 		start := b * bs
 		from, to := max(off, start), min(end, start+bs)
 		copy(out[from-off:to-off], buf[from-start:to-start])
@@ -84,9 +87,20 @@ func (r *reader) readSpan(c CollID, o ObjectID, sp extentSpan, off uint64, out [
 	return nil
 }
 
-// readVerified reads the consecutive units of refs (blocks from index
-// first) into dst and checks every block's crc32c.
+// readVerified copies the consecutive units of refs (blocks from index
+// first) into dst, from the cache if one of its entries holds them all,
+// else from disk, and checks every block's crc32c.
 func (r *reader) readVerified(c CollID, o ObjectID, first uint64, refs []extentRef, dst []byte) error {
+	if data, ok := r.s.bf.cache.get(refs[0].unit, uint64(len(refs))); ok {
+		copy(dst, data)
+		return verifyRefs(c, o, first, refs, dst, uint64(r.s.blockSize))
+	}
+	return r.readDisk(c, o, first, refs, dst)
+}
+
+// readDisk reads the consecutive units of refs from disk into dst and
+// checks every block's crc32c.
+func (r *reader) readDisk(c CollID, o ObjectID, first uint64, refs []extentRef, dst []byte) error {
 	if err := r.s.bf.readUnits(dst, refs[0].unit); err != nil {
 		return &CorruptError{Coll: c, Object: o, Block: int64(first), What: "data block: " + err.Error()}
 	}
@@ -133,7 +147,7 @@ func (r *reader) readRun(c CollID, o ObjectID, n onode, off, end uint64) ([]byte
 		return data, true, verifyRefs(c, o, first, refs, data, bs)
 	}
 	out := make([]byte, end-off)
-	if err := r.readVerified(c, o, first, refs, out); err != nil {
+	if err := r.readDisk(c, o, first, refs, out); err != nil {
 		return nil, true, err
 	}
 	r.s.bf.cache.put(refs[0].unit, out)
