@@ -54,6 +54,9 @@ func (s *apiServer) command(ctx context.Context, req *pb.MonCommandRequest, cmd 
 	m := s.mon
 	for {
 		if m.node.isLeader.Load() {
+			if f, ok := cmd.(OSDFailure); ok {
+				return m.failureReport(ctx, f)
+			}
 			return m.batch.submit(ctx, &request{cmd: cmd, clientID: req.GetClientId(), seq: req.GetSeq()})
 		}
 		if req.GetForwarded() {
@@ -197,6 +200,11 @@ func commandFromProto(req *pb.MonCommandRequest) (Command, error) {
 		return OSDReweight{ID: c.OsdReweight.GetId(), Weight: c.OsdReweight.GetWeight()}, nil
 	case *pb.MonCommandRequest_OsdPrimaryAffinity:
 		return OSDPrimaryAffinity{ID: c.OsdPrimaryAffinity.GetId(), Affinity: c.OsdPrimaryAffinity.GetAffinity()}, nil
+	case *pb.MonCommandRequest_OsdFailure:
+		f := c.OsdFailure
+		return OSDFailure{Target: f.GetTarget(), Reporter: f.GetReporter(), TargetUpFrom: cluster.Epoch(f.GetTargetUpFrom()),
+			FailedFor: time.Duration(min(f.GetFailedForMs(), uint64(1<<40))) * time.Millisecond,
+			Immediate: f.GetImmediate(), Cancel: f.GetCancel()}, nil
 	}
 	return crushCommandFromProto(req)
 }
@@ -255,4 +263,27 @@ func parseLocation(parts []string) (map[string]string, error) {
 		loc[k] = v
 	}
 	return loc, nil
+}
+
+// failureReport records an OSD's failure report on the leader and, when
+// the reports justify it, marks the target down (one epoch). The reply
+// says what the leader made of the report.
+func (m *Monitor) failureReport(ctx context.Context, f OSDFailure) (*pb.MonCommandReply, error) {
+	cur, _ := m.sm.current()
+	if cur == nil {
+		return nil, fmt.Errorf("%w: the cluster is still being created", ErrNoQuorum)
+	}
+	if !cur.Exists(f.Target) || !cur.Exists(f.Reporter) {
+		return nil, errorf(ErrNotFound, "failure report of osd.%d about osd.%d: no such OSD", f.Reporter, f.Target)
+	}
+	mark, why := m.failures.report(cur, f, time.Now())
+	if mark == nil {
+		return &pb.MonCommandReply{Message: why, Epoch: uint64(cur.Epoch), Fsid: cur.FSID.String()}, nil
+	}
+	m.log.Info("marking an OSD down on failure reports", "osd", mark.ID, "why", mark.Why)
+	rep, err := m.batch.submit(ctx, &request{cmd: *mark})
+	if err == nil {
+		m.failures.forget(mark.ID)
+	}
+	return rep, err
 }

@@ -190,6 +190,8 @@ func execute(m *cluster.OSDMap, cmd Command, lim Limits) (Result, error) {
 		return setCrushMap(m, c)
 	case SetFlag:
 		return setFlag(m, c)
+	case OSDMarkFailed:
+		return markFailed(m, c)
 	}
 	return Result{}, errorf(ErrInvalidArgument, "unknown command %T", cmd)
 }

@@ -43,7 +43,10 @@ type Config struct {
 	TickInterval  time.Duration
 	ElectionTicks int
 	Limits        Limits
-	Logger        *slog.Logger
+	// Failure is when OSD failure reports mark an OSD down (zero:
+	// DefaultFailurePolicy).
+	Failure FailurePolicy
+	Logger  *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -56,22 +59,26 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.Failure == (FailurePolicy{}) {
+		c.Failure = DefaultFailurePolicy()
+	}
 }
 
 // Monitor is one running monitor: raft node, map state machine, gRPC and
 // HTTP servers.
 type Monitor struct {
-	cfg     Config
-	ident   storedIdentity
-	raftID  uint64
-	db      *bolt.DB
-	sm      *mapState
-	storage *raftStorage
-	node    *raftNode
-	tr      *transport
-	batch   *batcher
-	metrics *metrics
-	log     *slog.Logger
+	cfg      Config
+	ident    storedIdentity
+	raftID   uint64
+	db       *bolt.DB
+	sm       *mapState
+	storage  *raftStorage
+	node     *raftNode
+	tr       *transport
+	batch    *batcher
+	failures *failureTracker
+	metrics  *metrics
+	log      *slog.Logger
 
 	grpcSrv *grpc.Server
 	lis     net.Listener
@@ -132,6 +139,7 @@ func openWithStore(cfg Config, db *bolt.DB) (*Monitor, error) {
 	}
 	m.metrics = newMetrics(m)
 	m.batch = &batcher{mon: m, in: make(chan *request, batchMax)}
+	m.failures = newFailureTracker(cfg.Failure)
 	return m, nil
 }
 

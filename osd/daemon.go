@@ -99,6 +99,10 @@ type RunConfig struct {
 	// CacheBytes is the memory for recently read block file data
 	// (store.Options.CacheBytes).
 	CacheBytes int64
+	// HeartbeatInterval and HeartbeatGrace: how often peers are pinged and
+	// how long one may stay silent before it is reported failed (defaults
+	// DefaultHeartbeatInterval and DefaultHeartbeatGrace).
+	HeartbeatInterval, HeartbeatGrace time.Duration
 }
 
 // daemon is a running OSD process: listeners, monitor client, core.
@@ -130,6 +134,12 @@ func Run(ctx context.Context, cfg RunConfig) error {
 	}
 	if cfg.PublicAddr == "" || cfg.ClusterAddr == "" {
 		return fmt.Errorf("%w: --public-addr and --cluster-addr are required", ErrBadConfig)
+	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	if cfg.HeartbeatGrace <= 0 {
+		cfg.HeartbeatGrace = DefaultHeartbeatGrace
 	}
 	sb, err := ReadSuperblock(cfg.DataDir)
 	if err != nil {
@@ -180,6 +190,8 @@ func (d *daemon) start(ctx context.Context) error {
 		return err
 	}
 	go d.followMaps(ctx, m)
+	go newHeartbeater(d.o, heartbeatConfig{interval: d.cfg.HeartbeatInterval, grace: d.cfg.HeartbeatGrace,
+		report: d.mc.ReportFailure, log: d.log}).run(ctx)
 	return d.boot(ctx)
 }
 
@@ -212,6 +224,8 @@ func (d *daemon) listen(reg *prometheus.Registry) error {
 	d.grpcPub, d.grpcClu = grpc.NewServer(ServerOptions()...), grpc.NewServer(ServerOptions()...)
 	pb.RegisterObjectServiceServer(d.grpcPub, d.o.ObjectServer())
 	pb.RegisterOSDClusterServer(d.grpcClu, d.o.ClusterServer())
+	pb.RegisterHeartbeatServer(d.grpcPub, d.o.HeartbeatServer())
+	pb.RegisterHeartbeatServer(d.grpcClu, d.o.HeartbeatServer())
 	// Execute and RepOp also come over fastrpc on the same addresses.
 	pubRest, cluRest := fastrpc.Split(pub, d.o.FastPublic()), fastrpc.Split(clu, d.o.FastCluster())
 	go func() { _ = d.grpcPub.Serve(pubRest) }()

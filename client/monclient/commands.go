@@ -2,6 +2,7 @@ package monclient
 
 import (
 	"context"
+	"time"
 
 	"github.com/gorados/gorados/proto/pb"
 )
@@ -115,4 +116,26 @@ func (c *Client) SetCrushMap(ctx context.Context, data []byte) (Result, error) {
 // SetFlag sets (or with unset, clears) a cluster flag such as noout.
 func (c *Client) SetFlag(ctx context.Context, flag string, unset bool) (Result, error) {
 	return c.simple(ctx, &pb.MonCommandRequest{Cmd: &pb.MonCommandRequest_SetFlag{SetFlag: &pb.MonSetFlag{Flag: flag, Unset: unset}}})
+}
+
+// FailureReport is an OSD's report that a heartbeat peer stopped answering
+// (Cancel: it answers again).
+type FailureReport struct {
+	Target, Reporter int32
+	// TargetUpFrom is the target's up_from in the reporter's map.
+	TargetUpFrom uint64
+	FailedFor    time.Duration
+	// Immediate: both of the target's addresses refused the connection.
+	Immediate, Cancel bool
+	Epoch             uint64
+}
+
+// ReportFailure sends a failure report to the leader; the result's
+// message says what the leader made of it (and its epoch is the one that
+// marked the target down, if this report did).
+func (c *Client) ReportFailure(ctx context.Context, f FailureReport) (Result, error) {
+	return c.simple(ctx, &pb.MonCommandRequest{Cmd: &pb.MonCommandRequest_OsdFailure{OsdFailure: &pb.MonOsdFailure{
+		Target: f.Target, Reporter: f.Reporter, TargetUpFrom: f.TargetUpFrom, FailedForMs: uint64(f.FailedFor / time.Millisecond),
+		Immediate: f.Immediate, Cancel: f.Cancel, Epoch: f.Epoch,
+	}}})
 }

@@ -45,12 +45,20 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Uint64Var(&o.cfg.SnapshotEvery, "snapshot-every", 0, "raft entries between snapshots (default 1000)")
 	fs.Uint64Var(&o.cfg.Limits.PGPerOSDMax, "pg-per-osd-max", 250, "PG replicas allowed per in OSD (0 = no limit)")
 	fs.BoolVar(&o.cfg.Limits.AllowSizeOne, "allow-pool-size-one", false, "allow pools with a single replica")
+	def := mon.DefaultFailurePolicy()
+	fs.DurationVar(&o.cfg.Failure.Grace, "osd-heartbeat-grace", def.Grace, "how long an OSD must be silent before its peers' reports mark it down")
+	fs.IntVar(&o.cfg.Failure.MinReporters, "osd-min-down-reporters", def.MinReporters, "distinct hosts whose OSDs must report an OSD before it is marked down")
+	fs.DurationVar(&o.cfg.Failure.Expire, "osd-failure-report-expire", def.Expire, "forget a failure report its OSD stopped repeating after this long")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q: every option is a flag (see mon -h)", fs.Arg(0))
+	}
+	if f := o.cfg.Failure; f.MinReporters < 1 || f.Grace < 0 || f.Expire <= 0 {
+		return nil, fmt.Errorf("--osd-min-down-reporters must be at least 1, --osd-heartbeat-grace not negative and --osd-failure-report-expire positive (got %d, %s, %s)",
+			f.MinReporters, f.Grace, f.Expire)
 	}
 	o.cfg.Limits.DefaultSize = 3
 	if o.members != "" {

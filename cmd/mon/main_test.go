@@ -19,6 +19,7 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		{[]string{"--data", t.TempDir()}, 1, "first start needs --id"},
 		{[]string{}, 1, "--data is required"},
 		{[]string{"--no-such-flag"}, 2, "no-such-flag"},
+		{[]string{"--osd-min-down-reporters", "0", "--data", t.TempDir()}, 2, "--osd-min-down-reporters must be at least 1"},
 	}
 	for _, c := range cases {
 		var errOut bytes.Buffer

@@ -73,6 +73,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	f.BoolVar(&crushUpdate, "crush-update-on-start", true, "place this OSD under its host in CRUSH at boot (false: keep the operator's CRUSH map)")
 	f.Int64Var(&cfg.CacheBytes, "cache-bytes", defaultCacheBytes, "memory for recently read object data, bytes (0: none)")
+	f.DurationVar(&cfg.HeartbeatInterval, "heartbeat-interval", osd.DefaultHeartbeatInterval, "how often to ping the OSDs this one shares PGs with")
+	f.DurationVar(&cfg.HeartbeatGrace, "heartbeat-grace", osd.DefaultHeartbeatGrace, "how long a peer may not answer before it is reported to the monitors")
 	_ = root.MarkFlagRequired("data")
 	root.AddCommand(newMkfs(stdout), newStore(stdout))
 	return root

@@ -50,6 +50,7 @@ type MonCommandRequest struct {
 	//	*MonCommandRequest_CrushRuleRm
 	//	*MonCommandRequest_SetCrushMap
 	//	*MonCommandRequest_SetFlag
+	//	*MonCommandRequest_OsdFailure
 	Cmd           isMonCommandRequest_Cmd `protobuf_oneof:"cmd"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -248,6 +249,15 @@ func (x *MonCommandRequest) GetSetFlag() *MonSetFlag {
 	return nil
 }
 
+func (x *MonCommandRequest) GetOsdFailure() *MonOsdFailure {
+	if x != nil {
+		if x, ok := x.Cmd.(*MonCommandRequest_OsdFailure); ok {
+			return x.OsdFailure
+		}
+	}
+	return nil
+}
+
 type isMonCommandRequest_Cmd interface {
 	isMonCommandRequest_Cmd()
 }
@@ -312,6 +322,10 @@ type MonCommandRequest_SetFlag struct {
 	SetFlag *MonSetFlag `protobuf:"bytes,24,opt,name=set_flag,json=setFlag,proto3,oneof"`
 }
 
+type MonCommandRequest_OsdFailure struct {
+	OsdFailure *MonOsdFailure `protobuf:"bytes,25,opt,name=osd_failure,json=osdFailure,proto3,oneof"`
+}
+
 func (*MonCommandRequest_PoolCreate) isMonCommandRequest_Cmd() {}
 
 func (*MonCommandRequest_PoolRm) isMonCommandRequest_Cmd() {}
@@ -342,6 +356,110 @@ func (*MonCommandRequest_SetCrushMap) isMonCommandRequest_Cmd() {}
 
 func (*MonCommandRequest_SetFlag) isMonCommandRequest_Cmd() {}
 
+func (*MonCommandRequest_OsdFailure) isMonCommandRequest_Cmd() {}
+
+// MonOsdFailure is an OSD's report that a heartbeat peer stopped answering
+// (or, with cancel, that it answers again). It changes no map by itself:
+// the leader keeps the reports in memory and marks the target down once
+// reporters on enough distinct hosts agree and the target has been silent
+// for the heartbeat grace, or at once for an immediate report (both of the
+// target's addresses refused connections: no process listens there).
+type MonOsdFailure struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Target   int32                  `protobuf:"varint,1,opt,name=target,proto3" json:"target,omitempty"`
+	Reporter int32                  `protobuf:"varint,2,opt,name=reporter,proto3" json:"reporter,omitempty"`
+	// target_up_from is the target's up_from in the reporter's map: a report
+	// about an earlier incarnation of the target is ignored.
+	TargetUpFrom uint64 `protobuf:"varint,3,opt,name=target_up_from,json=targetUpFrom,proto3" json:"target_up_from,omitempty"`
+	// failed_for_ms is how long the target has not answered.
+	FailedForMs uint64 `protobuf:"varint,4,opt,name=failed_for_ms,json=failedForMs,proto3" json:"failed_for_ms,omitempty"`
+	Immediate   bool   `protobuf:"varint,5,opt,name=immediate,proto3" json:"immediate,omitempty"`
+	Cancel      bool   `protobuf:"varint,6,opt,name=cancel,proto3" json:"cancel,omitempty"`
+	// epoch is the reporter's map epoch.
+	Epoch         uint64 `protobuf:"varint,7,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MonOsdFailure) Reset() {
+	*x = MonOsdFailure{}
+	mi := &file_mon_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MonOsdFailure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MonOsdFailure) ProtoMessage() {}
+
+func (x *MonOsdFailure) ProtoReflect() protoreflect.Message {
+	mi := &file_mon_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MonOsdFailure.ProtoReflect.Descriptor instead.
+func (*MonOsdFailure) Descriptor() ([]byte, []int) {
+	return file_mon_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *MonOsdFailure) GetTarget() int32 {
+	if x != nil {
+		return x.Target
+	}
+	return 0
+}
+
+func (x *MonOsdFailure) GetReporter() int32 {
+	if x != nil {
+		return x.Reporter
+	}
+	return 0
+}
+
+func (x *MonOsdFailure) GetTargetUpFrom() uint64 {
+	if x != nil {
+		return x.TargetUpFrom
+	}
+	return 0
+}
+
+func (x *MonOsdFailure) GetFailedForMs() uint64 {
+	if x != nil {
+		return x.FailedForMs
+	}
+	return 0
+}
+
+func (x *MonOsdFailure) GetImmediate() bool {
+	if x != nil {
+		return x.Immediate
+	}
+	return false
+}
+
+func (x *MonOsdFailure) GetCancel() bool {
+	if x != nil {
+		return x.Cancel
+	}
+	return false
+}
+
+func (x *MonOsdFailure) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
 type MonPoolCreate struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -359,7 +477,7 @@ type MonPoolCreate struct {
 
 func (x *MonPoolCreate) Reset() {
 	*x = MonPoolCreate{}
-	mi := &file_mon_proto_msgTypes[1]
+	mi := &file_mon_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -371,7 +489,7 @@ func (x *MonPoolCreate) String() string {
 func (*MonPoolCreate) ProtoMessage() {}
 
 func (x *MonPoolCreate) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[1]
+	mi := &file_mon_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -384,7 +502,7 @@ func (x *MonPoolCreate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonPoolCreate.ProtoReflect.Descriptor instead.
 func (*MonPoolCreate) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{1}
+	return file_mon_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *MonPoolCreate) GetName() string {
@@ -438,7 +556,7 @@ type MonPoolRm struct {
 
 func (x *MonPoolRm) Reset() {
 	*x = MonPoolRm{}
-	mi := &file_mon_proto_msgTypes[2]
+	mi := &file_mon_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -450,7 +568,7 @@ func (x *MonPoolRm) String() string {
 func (*MonPoolRm) ProtoMessage() {}
 
 func (x *MonPoolRm) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[2]
+	mi := &file_mon_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -463,7 +581,7 @@ func (x *MonPoolRm) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonPoolRm.ProtoReflect.Descriptor instead.
 func (*MonPoolRm) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{2}
+	return file_mon_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *MonPoolRm) GetName() string {
@@ -484,7 +602,7 @@ type MonPoolSet struct {
 
 func (x *MonPoolSet) Reset() {
 	*x = MonPoolSet{}
-	mi := &file_mon_proto_msgTypes[3]
+	mi := &file_mon_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -496,7 +614,7 @@ func (x *MonPoolSet) String() string {
 func (*MonPoolSet) ProtoMessage() {}
 
 func (x *MonPoolSet) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[3]
+	mi := &file_mon_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -509,7 +627,7 @@ func (x *MonPoolSet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonPoolSet.ProtoReflect.Descriptor instead.
 func (*MonPoolSet) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{3}
+	return file_mon_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *MonPoolSet) GetName() string {
@@ -543,7 +661,7 @@ type MonOsdCreate struct {
 
 func (x *MonOsdCreate) Reset() {
 	*x = MonOsdCreate{}
-	mi := &file_mon_proto_msgTypes[4]
+	mi := &file_mon_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -555,7 +673,7 @@ func (x *MonOsdCreate) String() string {
 func (*MonOsdCreate) ProtoMessage() {}
 
 func (x *MonOsdCreate) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[4]
+	mi := &file_mon_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -568,7 +686,7 @@ func (x *MonOsdCreate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonOsdCreate.ProtoReflect.Descriptor instead.
 func (*MonOsdCreate) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{4}
+	return file_mon_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *MonOsdCreate) GetUuid() string {
@@ -597,7 +715,7 @@ type MonOsdBoot struct {
 
 func (x *MonOsdBoot) Reset() {
 	*x = MonOsdBoot{}
-	mi := &file_mon_proto_msgTypes[5]
+	mi := &file_mon_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -609,7 +727,7 @@ func (x *MonOsdBoot) String() string {
 func (*MonOsdBoot) ProtoMessage() {}
 
 func (x *MonOsdBoot) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[5]
+	mi := &file_mon_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -622,7 +740,7 @@ func (x *MonOsdBoot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonOsdBoot.ProtoReflect.Descriptor instead.
 func (*MonOsdBoot) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{5}
+	return file_mon_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *MonOsdBoot) GetId() int32 {
@@ -699,7 +817,7 @@ type MonOsdMark struct {
 
 func (x *MonOsdMark) Reset() {
 	*x = MonOsdMark{}
-	mi := &file_mon_proto_msgTypes[6]
+	mi := &file_mon_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -711,7 +829,7 @@ func (x *MonOsdMark) String() string {
 func (*MonOsdMark) ProtoMessage() {}
 
 func (x *MonOsdMark) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[6]
+	mi := &file_mon_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -724,7 +842,7 @@ func (x *MonOsdMark) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonOsdMark.ProtoReflect.Descriptor instead.
 func (*MonOsdMark) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{6}
+	return file_mon_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *MonOsdMark) GetOp() string {
@@ -751,7 +869,7 @@ type MonOsdReweight struct {
 
 func (x *MonOsdReweight) Reset() {
 	*x = MonOsdReweight{}
-	mi := &file_mon_proto_msgTypes[7]
+	mi := &file_mon_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -763,7 +881,7 @@ func (x *MonOsdReweight) String() string {
 func (*MonOsdReweight) ProtoMessage() {}
 
 func (x *MonOsdReweight) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[7]
+	mi := &file_mon_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -776,7 +894,7 @@ func (x *MonOsdReweight) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonOsdReweight.ProtoReflect.Descriptor instead.
 func (*MonOsdReweight) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{7}
+	return file_mon_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *MonOsdReweight) GetId() int32 {
@@ -803,7 +921,7 @@ type MonOsdPrimaryAffinity struct {
 
 func (x *MonOsdPrimaryAffinity) Reset() {
 	*x = MonOsdPrimaryAffinity{}
-	mi := &file_mon_proto_msgTypes[8]
+	mi := &file_mon_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -815,7 +933,7 @@ func (x *MonOsdPrimaryAffinity) String() string {
 func (*MonOsdPrimaryAffinity) ProtoMessage() {}
 
 func (x *MonOsdPrimaryAffinity) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[8]
+	mi := &file_mon_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -828,7 +946,7 @@ func (x *MonOsdPrimaryAffinity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonOsdPrimaryAffinity.ProtoReflect.Descriptor instead.
 func (*MonOsdPrimaryAffinity) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{8}
+	return file_mon_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *MonOsdPrimaryAffinity) GetId() int32 {
@@ -857,7 +975,7 @@ type MonCrushAddBucket struct {
 
 func (x *MonCrushAddBucket) Reset() {
 	*x = MonCrushAddBucket{}
-	mi := &file_mon_proto_msgTypes[9]
+	mi := &file_mon_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -869,7 +987,7 @@ func (x *MonCrushAddBucket) String() string {
 func (*MonCrushAddBucket) ProtoMessage() {}
 
 func (x *MonCrushAddBucket) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[9]
+	mi := &file_mon_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -882,7 +1000,7 @@ func (x *MonCrushAddBucket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonCrushAddBucket.ProtoReflect.Descriptor instead.
 func (*MonCrushAddBucket) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{9}
+	return file_mon_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *MonCrushAddBucket) GetName() string {
@@ -916,7 +1034,7 @@ type MonCrushMove struct {
 
 func (x *MonCrushMove) Reset() {
 	*x = MonCrushMove{}
-	mi := &file_mon_proto_msgTypes[10]
+	mi := &file_mon_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -928,7 +1046,7 @@ func (x *MonCrushMove) String() string {
 func (*MonCrushMove) ProtoMessage() {}
 
 func (x *MonCrushMove) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[10]
+	mi := &file_mon_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -941,7 +1059,7 @@ func (x *MonCrushMove) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonCrushMove.ProtoReflect.Descriptor instead.
 func (*MonCrushMove) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{10}
+	return file_mon_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *MonCrushMove) GetName() string {
@@ -968,7 +1086,7 @@ type MonCrushReweight struct {
 
 func (x *MonCrushReweight) Reset() {
 	*x = MonCrushReweight{}
-	mi := &file_mon_proto_msgTypes[11]
+	mi := &file_mon_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -980,7 +1098,7 @@ func (x *MonCrushReweight) String() string {
 func (*MonCrushReweight) ProtoMessage() {}
 
 func (x *MonCrushReweight) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[11]
+	mi := &file_mon_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -993,7 +1111,7 @@ func (x *MonCrushReweight) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonCrushReweight.ProtoReflect.Descriptor instead.
 func (*MonCrushReweight) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{11}
+	return file_mon_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *MonCrushReweight) GetName() string {
@@ -1022,7 +1140,7 @@ type MonCrushRuleCreateReplicated struct {
 
 func (x *MonCrushRuleCreateReplicated) Reset() {
 	*x = MonCrushRuleCreateReplicated{}
-	mi := &file_mon_proto_msgTypes[12]
+	mi := &file_mon_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1034,7 +1152,7 @@ func (x *MonCrushRuleCreateReplicated) String() string {
 func (*MonCrushRuleCreateReplicated) ProtoMessage() {}
 
 func (x *MonCrushRuleCreateReplicated) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[12]
+	mi := &file_mon_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1047,7 +1165,7 @@ func (x *MonCrushRuleCreateReplicated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonCrushRuleCreateReplicated.ProtoReflect.Descriptor instead.
 func (*MonCrushRuleCreateReplicated) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{12}
+	return file_mon_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *MonCrushRuleCreateReplicated) GetName() string {
@@ -1087,7 +1205,7 @@ type MonCrushRuleRm struct {
 
 func (x *MonCrushRuleRm) Reset() {
 	*x = MonCrushRuleRm{}
-	mi := &file_mon_proto_msgTypes[13]
+	mi := &file_mon_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1099,7 +1217,7 @@ func (x *MonCrushRuleRm) String() string {
 func (*MonCrushRuleRm) ProtoMessage() {}
 
 func (x *MonCrushRuleRm) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[13]
+	mi := &file_mon_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1112,7 +1230,7 @@ func (x *MonCrushRuleRm) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonCrushRuleRm.ProtoReflect.Descriptor instead.
 func (*MonCrushRuleRm) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{13}
+	return file_mon_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *MonCrushRuleRm) GetName() string {
@@ -1132,7 +1250,7 @@ type MonSetCrushMap struct {
 
 func (x *MonSetCrushMap) Reset() {
 	*x = MonSetCrushMap{}
-	mi := &file_mon_proto_msgTypes[14]
+	mi := &file_mon_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1144,7 +1262,7 @@ func (x *MonSetCrushMap) String() string {
 func (*MonSetCrushMap) ProtoMessage() {}
 
 func (x *MonSetCrushMap) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[14]
+	mi := &file_mon_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1157,7 +1275,7 @@ func (x *MonSetCrushMap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonSetCrushMap.ProtoReflect.Descriptor instead.
 func (*MonSetCrushMap) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{14}
+	return file_mon_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *MonSetCrushMap) GetMap() []byte {
@@ -1177,7 +1295,7 @@ type MonSetFlag struct {
 
 func (x *MonSetFlag) Reset() {
 	*x = MonSetFlag{}
-	mi := &file_mon_proto_msgTypes[15]
+	mi := &file_mon_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1189,7 +1307,7 @@ func (x *MonSetFlag) String() string {
 func (*MonSetFlag) ProtoMessage() {}
 
 func (x *MonSetFlag) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[15]
+	mi := &file_mon_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1202,7 +1320,7 @@ func (x *MonSetFlag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonSetFlag.ProtoReflect.Descriptor instead.
 func (*MonSetFlag) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{15}
+	return file_mon_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *MonSetFlag) GetFlag() string {
@@ -1234,7 +1352,7 @@ type MonCommandReply struct {
 
 func (x *MonCommandReply) Reset() {
 	*x = MonCommandReply{}
-	mi := &file_mon_proto_msgTypes[16]
+	mi := &file_mon_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1246,7 +1364,7 @@ func (x *MonCommandReply) String() string {
 func (*MonCommandReply) ProtoMessage() {}
 
 func (x *MonCommandReply) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[16]
+	mi := &file_mon_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1259,7 +1377,7 @@ func (x *MonCommandReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonCommandReply.ProtoReflect.Descriptor instead.
 func (*MonCommandReply) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{16}
+	return file_mon_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MonCommandReply) GetEpoch() uint64 {
@@ -1298,7 +1416,7 @@ type MonGetMapRequest struct {
 
 func (x *MonGetMapRequest) Reset() {
 	*x = MonGetMapRequest{}
-	mi := &file_mon_proto_msgTypes[17]
+	mi := &file_mon_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1310,7 +1428,7 @@ func (x *MonGetMapRequest) String() string {
 func (*MonGetMapRequest) ProtoMessage() {}
 
 func (x *MonGetMapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[17]
+	mi := &file_mon_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1323,7 +1441,7 @@ func (x *MonGetMapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonGetMapRequest.ProtoReflect.Descriptor instead.
 func (*MonGetMapRequest) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{17}
+	return file_mon_proto_rawDescGZIP(), []int{18}
 }
 
 type MonGetMapReply struct {
@@ -1336,7 +1454,7 @@ type MonGetMapReply struct {
 
 func (x *MonGetMapReply) Reset() {
 	*x = MonGetMapReply{}
-	mi := &file_mon_proto_msgTypes[18]
+	mi := &file_mon_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1348,7 +1466,7 @@ func (x *MonGetMapReply) String() string {
 func (*MonGetMapReply) ProtoMessage() {}
 
 func (x *MonGetMapReply) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[18]
+	mi := &file_mon_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1361,7 +1479,7 @@ func (x *MonGetMapReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonGetMapReply.ProtoReflect.Descriptor instead.
 func (*MonGetMapReply) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{18}
+	return file_mon_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *MonGetMapReply) GetEpoch() uint64 {
@@ -1388,7 +1506,7 @@ type MonSubscribeRequest struct {
 
 func (x *MonSubscribeRequest) Reset() {
 	*x = MonSubscribeRequest{}
-	mi := &file_mon_proto_msgTypes[19]
+	mi := &file_mon_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1400,7 +1518,7 @@ func (x *MonSubscribeRequest) String() string {
 func (*MonSubscribeRequest) ProtoMessage() {}
 
 func (x *MonSubscribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[19]
+	mi := &file_mon_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1413,7 +1531,7 @@ func (x *MonSubscribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonSubscribeRequest.ProtoReflect.Descriptor instead.
 func (*MonSubscribeRequest) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{19}
+	return file_mon_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *MonSubscribeRequest) GetFromEpoch() uint64 {
@@ -1436,7 +1554,7 @@ type MonMapUpdate struct {
 
 func (x *MonMapUpdate) Reset() {
 	*x = MonMapUpdate{}
-	mi := &file_mon_proto_msgTypes[20]
+	mi := &file_mon_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1448,7 +1566,7 @@ func (x *MonMapUpdate) String() string {
 func (*MonMapUpdate) ProtoMessage() {}
 
 func (x *MonMapUpdate) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[20]
+	mi := &file_mon_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1461,7 +1579,7 @@ func (x *MonMapUpdate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonMapUpdate.ProtoReflect.Descriptor instead.
 func (*MonMapUpdate) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{20}
+	return file_mon_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *MonMapUpdate) GetFullMap() []byte {
@@ -1493,7 +1611,7 @@ type MonStatusRequest struct {
 
 func (x *MonStatusRequest) Reset() {
 	*x = MonStatusRequest{}
-	mi := &file_mon_proto_msgTypes[21]
+	mi := &file_mon_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1505,7 +1623,7 @@ func (x *MonStatusRequest) String() string {
 func (*MonStatusRequest) ProtoMessage() {}
 
 func (x *MonStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[21]
+	mi := &file_mon_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1518,7 +1636,7 @@ func (x *MonStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonStatusRequest.ProtoReflect.Descriptor instead.
 func (*MonStatusRequest) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{21}
+	return file_mon_proto_rawDescGZIP(), []int{22}
 }
 
 type MonMember struct {
@@ -1534,7 +1652,7 @@ type MonMember struct {
 
 func (x *MonMember) Reset() {
 	*x = MonMember{}
-	mi := &file_mon_proto_msgTypes[22]
+	mi := &file_mon_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1546,7 +1664,7 @@ func (x *MonMember) String() string {
 func (*MonMember) ProtoMessage() {}
 
 func (x *MonMember) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[22]
+	mi := &file_mon_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1559,7 +1677,7 @@ func (x *MonMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonMember.ProtoReflect.Descriptor instead.
 func (*MonMember) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{22}
+	return file_mon_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *MonMember) GetName() string {
@@ -1609,7 +1727,7 @@ type MonStatusReply struct {
 
 func (x *MonStatusReply) Reset() {
 	*x = MonStatusReply{}
-	mi := &file_mon_proto_msgTypes[23]
+	mi := &file_mon_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1621,7 +1739,7 @@ func (x *MonStatusReply) String() string {
 func (*MonStatusReply) ProtoMessage() {}
 
 func (x *MonStatusReply) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[23]
+	mi := &file_mon_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1634,7 +1752,7 @@ func (x *MonStatusReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonStatusReply.ProtoReflect.Descriptor instead.
 func (*MonStatusReply) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{23}
+	return file_mon_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *MonStatusReply) GetFsid() string {
@@ -1717,7 +1835,7 @@ type MonLogEntry struct {
 
 func (x *MonLogEntry) Reset() {
 	*x = MonLogEntry{}
-	mi := &file_mon_proto_msgTypes[24]
+	mi := &file_mon_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1729,7 +1847,7 @@ func (x *MonLogEntry) String() string {
 func (*MonLogEntry) ProtoMessage() {}
 
 func (x *MonLogEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[24]
+	mi := &file_mon_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1742,7 +1860,7 @@ func (x *MonLogEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonLogEntry.ProtoReflect.Descriptor instead.
 func (*MonLogEntry) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{24}
+	return file_mon_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *MonLogEntry) GetFullMap() []byte {
@@ -1778,7 +1896,7 @@ type MonRequestRecord struct {
 
 func (x *MonRequestRecord) Reset() {
 	*x = MonRequestRecord{}
-	mi := &file_mon_proto_msgTypes[25]
+	mi := &file_mon_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1790,7 +1908,7 @@ func (x *MonRequestRecord) String() string {
 func (*MonRequestRecord) ProtoMessage() {}
 
 func (x *MonRequestRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[25]
+	mi := &file_mon_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1803,7 +1921,7 @@ func (x *MonRequestRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonRequestRecord.ProtoReflect.Descriptor instead.
 func (*MonRequestRecord) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{25}
+	return file_mon_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *MonRequestRecord) GetClientId() string {
@@ -1838,7 +1956,7 @@ type MonSnapshot struct {
 
 func (x *MonSnapshot) Reset() {
 	*x = MonSnapshot{}
-	mi := &file_mon_proto_msgTypes[26]
+	mi := &file_mon_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1850,7 +1968,7 @@ func (x *MonSnapshot) String() string {
 func (*MonSnapshot) ProtoMessage() {}
 
 func (x *MonSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_mon_proto_msgTypes[26]
+	mi := &file_mon_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1863,7 +1981,7 @@ func (x *MonSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonSnapshot.ProtoReflect.Descriptor instead.
 func (*MonSnapshot) Descriptor() ([]byte, []int) {
-	return file_mon_proto_rawDescGZIP(), []int{26}
+	return file_mon_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *MonSnapshot) GetFullMap() []byte {
@@ -1884,7 +2002,7 @@ var File_mon_proto protoreflect.FileDescriptor
 
 const file_mon_proto_rawDesc = "" +
 	"\n" +
-	"\tmon.proto\x12\vgorados.mon\"\xcb\b\n" +
+	"\tmon.proto\x12\vgorados.mon\"\x8a\t\n" +
 	"\x11MonCommandRequest\x12\x1b\n" +
 	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x1c\n" +
@@ -1907,8 +2025,18 @@ const file_mon_proto_rawDesc = "" +
 	"\x1ccrush_rule_create_replicated\x18\x15 \x01(\v2).gorados.mon.MonCrushRuleCreateReplicatedH\x00R\x19crushRuleCreateReplicated\x12A\n" +
 	"\rcrush_rule_rm\x18\x16 \x01(\v2\x1b.gorados.mon.MonCrushRuleRmH\x00R\vcrushRuleRm\x12A\n" +
 	"\rset_crush_map\x18\x17 \x01(\v2\x1b.gorados.mon.MonSetCrushMapH\x00R\vsetCrushMap\x124\n" +
-	"\bset_flag\x18\x18 \x01(\v2\x17.gorados.mon.MonSetFlagH\x00R\asetFlagB\x05\n" +
-	"\x03cmd\"\xd2\x01\n" +
+	"\bset_flag\x18\x18 \x01(\v2\x17.gorados.mon.MonSetFlagH\x00R\asetFlag\x12=\n" +
+	"\vosd_failure\x18\x19 \x01(\v2\x1a.gorados.mon.MonOsdFailureH\x00R\n" +
+	"osdFailureB\x05\n" +
+	"\x03cmd\"\xd9\x01\n" +
+	"\rMonOsdFailure\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\x05R\x06target\x12\x1a\n" +
+	"\breporter\x18\x02 \x01(\x05R\breporter\x12$\n" +
+	"\x0etarget_up_from\x18\x03 \x01(\x04R\ftargetUpFrom\x12\"\n" +
+	"\rfailed_for_ms\x18\x04 \x01(\x04R\vfailedForMs\x12\x1c\n" +
+	"\timmediate\x18\x05 \x01(\bR\timmediate\x12\x16\n" +
+	"\x06cancel\x18\x06 \x01(\bR\x06cancel\x12\x14\n" +
+	"\x05epoch\x18\a \x01(\x04R\x05epoch\"\xd2\x01\n" +
 	"\rMonPoolCreate\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x15\n" +
 	"\x06pg_num\x18\x02 \x01(\rR\x05pgNum\x12\x1c\n" +
@@ -2037,69 +2165,71 @@ func file_mon_proto_rawDescGZIP() []byte {
 	return file_mon_proto_rawDescData
 }
 
-var file_mon_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_mon_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_mon_proto_goTypes = []any{
 	(*MonCommandRequest)(nil),            // 0: gorados.mon.MonCommandRequest
-	(*MonPoolCreate)(nil),                // 1: gorados.mon.MonPoolCreate
-	(*MonPoolRm)(nil),                    // 2: gorados.mon.MonPoolRm
-	(*MonPoolSet)(nil),                   // 3: gorados.mon.MonPoolSet
-	(*MonOsdCreate)(nil),                 // 4: gorados.mon.MonOsdCreate
-	(*MonOsdBoot)(nil),                   // 5: gorados.mon.MonOsdBoot
-	(*MonOsdMark)(nil),                   // 6: gorados.mon.MonOsdMark
-	(*MonOsdReweight)(nil),               // 7: gorados.mon.MonOsdReweight
-	(*MonOsdPrimaryAffinity)(nil),        // 8: gorados.mon.MonOsdPrimaryAffinity
-	(*MonCrushAddBucket)(nil),            // 9: gorados.mon.MonCrushAddBucket
-	(*MonCrushMove)(nil),                 // 10: gorados.mon.MonCrushMove
-	(*MonCrushReweight)(nil),             // 11: gorados.mon.MonCrushReweight
-	(*MonCrushRuleCreateReplicated)(nil), // 12: gorados.mon.MonCrushRuleCreateReplicated
-	(*MonCrushRuleRm)(nil),               // 13: gorados.mon.MonCrushRuleRm
-	(*MonSetCrushMap)(nil),               // 14: gorados.mon.MonSetCrushMap
-	(*MonSetFlag)(nil),                   // 15: gorados.mon.MonSetFlag
-	(*MonCommandReply)(nil),              // 16: gorados.mon.MonCommandReply
-	(*MonGetMapRequest)(nil),             // 17: gorados.mon.MonGetMapRequest
-	(*MonGetMapReply)(nil),               // 18: gorados.mon.MonGetMapReply
-	(*MonSubscribeRequest)(nil),          // 19: gorados.mon.MonSubscribeRequest
-	(*MonMapUpdate)(nil),                 // 20: gorados.mon.MonMapUpdate
-	(*MonStatusRequest)(nil),             // 21: gorados.mon.MonStatusRequest
-	(*MonMember)(nil),                    // 22: gorados.mon.MonMember
-	(*MonStatusReply)(nil),               // 23: gorados.mon.MonStatusReply
-	(*MonLogEntry)(nil),                  // 24: gorados.mon.MonLogEntry
-	(*MonRequestRecord)(nil),             // 25: gorados.mon.MonRequestRecord
-	(*MonSnapshot)(nil),                  // 26: gorados.mon.MonSnapshot
+	(*MonOsdFailure)(nil),                // 1: gorados.mon.MonOsdFailure
+	(*MonPoolCreate)(nil),                // 2: gorados.mon.MonPoolCreate
+	(*MonPoolRm)(nil),                    // 3: gorados.mon.MonPoolRm
+	(*MonPoolSet)(nil),                   // 4: gorados.mon.MonPoolSet
+	(*MonOsdCreate)(nil),                 // 5: gorados.mon.MonOsdCreate
+	(*MonOsdBoot)(nil),                   // 6: gorados.mon.MonOsdBoot
+	(*MonOsdMark)(nil),                   // 7: gorados.mon.MonOsdMark
+	(*MonOsdReweight)(nil),               // 8: gorados.mon.MonOsdReweight
+	(*MonOsdPrimaryAffinity)(nil),        // 9: gorados.mon.MonOsdPrimaryAffinity
+	(*MonCrushAddBucket)(nil),            // 10: gorados.mon.MonCrushAddBucket
+	(*MonCrushMove)(nil),                 // 11: gorados.mon.MonCrushMove
+	(*MonCrushReweight)(nil),             // 12: gorados.mon.MonCrushReweight
+	(*MonCrushRuleCreateReplicated)(nil), // 13: gorados.mon.MonCrushRuleCreateReplicated
+	(*MonCrushRuleRm)(nil),               // 14: gorados.mon.MonCrushRuleRm
+	(*MonSetCrushMap)(nil),               // 15: gorados.mon.MonSetCrushMap
+	(*MonSetFlag)(nil),                   // 16: gorados.mon.MonSetFlag
+	(*MonCommandReply)(nil),              // 17: gorados.mon.MonCommandReply
+	(*MonGetMapRequest)(nil),             // 18: gorados.mon.MonGetMapRequest
+	(*MonGetMapReply)(nil),               // 19: gorados.mon.MonGetMapReply
+	(*MonSubscribeRequest)(nil),          // 20: gorados.mon.MonSubscribeRequest
+	(*MonMapUpdate)(nil),                 // 21: gorados.mon.MonMapUpdate
+	(*MonStatusRequest)(nil),             // 22: gorados.mon.MonStatusRequest
+	(*MonMember)(nil),                    // 23: gorados.mon.MonMember
+	(*MonStatusReply)(nil),               // 24: gorados.mon.MonStatusReply
+	(*MonLogEntry)(nil),                  // 25: gorados.mon.MonLogEntry
+	(*MonRequestRecord)(nil),             // 26: gorados.mon.MonRequestRecord
+	(*MonSnapshot)(nil),                  // 27: gorados.mon.MonSnapshot
 }
 var file_mon_proto_depIdxs = []int32{
-	1,  // 0: gorados.mon.MonCommandRequest.pool_create:type_name -> gorados.mon.MonPoolCreate
-	2,  // 1: gorados.mon.MonCommandRequest.pool_rm:type_name -> gorados.mon.MonPoolRm
-	3,  // 2: gorados.mon.MonCommandRequest.pool_set:type_name -> gorados.mon.MonPoolSet
-	4,  // 3: gorados.mon.MonCommandRequest.osd_create:type_name -> gorados.mon.MonOsdCreate
-	5,  // 4: gorados.mon.MonCommandRequest.osd_boot:type_name -> gorados.mon.MonOsdBoot
-	6,  // 5: gorados.mon.MonCommandRequest.osd_mark:type_name -> gorados.mon.MonOsdMark
-	7,  // 6: gorados.mon.MonCommandRequest.osd_reweight:type_name -> gorados.mon.MonOsdReweight
-	8,  // 7: gorados.mon.MonCommandRequest.osd_primary_affinity:type_name -> gorados.mon.MonOsdPrimaryAffinity
-	9,  // 8: gorados.mon.MonCommandRequest.crush_add_bucket:type_name -> gorados.mon.MonCrushAddBucket
-	10, // 9: gorados.mon.MonCommandRequest.crush_move:type_name -> gorados.mon.MonCrushMove
-	11, // 10: gorados.mon.MonCommandRequest.crush_reweight:type_name -> gorados.mon.MonCrushReweight
-	12, // 11: gorados.mon.MonCommandRequest.crush_rule_create_replicated:type_name -> gorados.mon.MonCrushRuleCreateReplicated
-	13, // 12: gorados.mon.MonCommandRequest.crush_rule_rm:type_name -> gorados.mon.MonCrushRuleRm
-	14, // 13: gorados.mon.MonCommandRequest.set_crush_map:type_name -> gorados.mon.MonSetCrushMap
-	15, // 14: gorados.mon.MonCommandRequest.set_flag:type_name -> gorados.mon.MonSetFlag
-	22, // 15: gorados.mon.MonStatusReply.members:type_name -> gorados.mon.MonMember
-	25, // 16: gorados.mon.MonLogEntry.requests:type_name -> gorados.mon.MonRequestRecord
-	16, // 17: gorados.mon.MonRequestRecord.reply:type_name -> gorados.mon.MonCommandReply
-	25, // 18: gorados.mon.MonSnapshot.requests:type_name -> gorados.mon.MonRequestRecord
-	0,  // 19: gorados.mon.Mon.Command:input_type -> gorados.mon.MonCommandRequest
-	17, // 20: gorados.mon.Mon.GetMap:input_type -> gorados.mon.MonGetMapRequest
-	19, // 21: gorados.mon.Mon.Subscribe:input_type -> gorados.mon.MonSubscribeRequest
-	21, // 22: gorados.mon.Mon.Status:input_type -> gorados.mon.MonStatusRequest
-	16, // 23: gorados.mon.Mon.Command:output_type -> gorados.mon.MonCommandReply
-	18, // 24: gorados.mon.Mon.GetMap:output_type -> gorados.mon.MonGetMapReply
-	20, // 25: gorados.mon.Mon.Subscribe:output_type -> gorados.mon.MonMapUpdate
-	23, // 26: gorados.mon.Mon.Status:output_type -> gorados.mon.MonStatusReply
-	23, // [23:27] is the sub-list for method output_type
-	19, // [19:23] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	2,  // 0: gorados.mon.MonCommandRequest.pool_create:type_name -> gorados.mon.MonPoolCreate
+	3,  // 1: gorados.mon.MonCommandRequest.pool_rm:type_name -> gorados.mon.MonPoolRm
+	4,  // 2: gorados.mon.MonCommandRequest.pool_set:type_name -> gorados.mon.MonPoolSet
+	5,  // 3: gorados.mon.MonCommandRequest.osd_create:type_name -> gorados.mon.MonOsdCreate
+	6,  // 4: gorados.mon.MonCommandRequest.osd_boot:type_name -> gorados.mon.MonOsdBoot
+	7,  // 5: gorados.mon.MonCommandRequest.osd_mark:type_name -> gorados.mon.MonOsdMark
+	8,  // 6: gorados.mon.MonCommandRequest.osd_reweight:type_name -> gorados.mon.MonOsdReweight
+	9,  // 7: gorados.mon.MonCommandRequest.osd_primary_affinity:type_name -> gorados.mon.MonOsdPrimaryAffinity
+	10, // 8: gorados.mon.MonCommandRequest.crush_add_bucket:type_name -> gorados.mon.MonCrushAddBucket
+	11, // 9: gorados.mon.MonCommandRequest.crush_move:type_name -> gorados.mon.MonCrushMove
+	12, // 10: gorados.mon.MonCommandRequest.crush_reweight:type_name -> gorados.mon.MonCrushReweight
+	13, // 11: gorados.mon.MonCommandRequest.crush_rule_create_replicated:type_name -> gorados.mon.MonCrushRuleCreateReplicated
+	14, // 12: gorados.mon.MonCommandRequest.crush_rule_rm:type_name -> gorados.mon.MonCrushRuleRm
+	15, // 13: gorados.mon.MonCommandRequest.set_crush_map:type_name -> gorados.mon.MonSetCrushMap
+	16, // 14: gorados.mon.MonCommandRequest.set_flag:type_name -> gorados.mon.MonSetFlag
+	1,  // 15: gorados.mon.MonCommandRequest.osd_failure:type_name -> gorados.mon.MonOsdFailure
+	23, // 16: gorados.mon.MonStatusReply.members:type_name -> gorados.mon.MonMember
+	26, // 17: gorados.mon.MonLogEntry.requests:type_name -> gorados.mon.MonRequestRecord
+	17, // 18: gorados.mon.MonRequestRecord.reply:type_name -> gorados.mon.MonCommandReply
+	26, // 19: gorados.mon.MonSnapshot.requests:type_name -> gorados.mon.MonRequestRecord
+	0,  // 20: gorados.mon.Mon.Command:input_type -> gorados.mon.MonCommandRequest
+	18, // 21: gorados.mon.Mon.GetMap:input_type -> gorados.mon.MonGetMapRequest
+	20, // 22: gorados.mon.Mon.Subscribe:input_type -> gorados.mon.MonSubscribeRequest
+	22, // 23: gorados.mon.Mon.Status:input_type -> gorados.mon.MonStatusRequest
+	17, // 24: gorados.mon.Mon.Command:output_type -> gorados.mon.MonCommandReply
+	19, // 25: gorados.mon.Mon.GetMap:output_type -> gorados.mon.MonGetMapReply
+	21, // 26: gorados.mon.Mon.Subscribe:output_type -> gorados.mon.MonMapUpdate
+	24, // 27: gorados.mon.Mon.Status:output_type -> gorados.mon.MonStatusReply
+	24, // [24:28] is the sub-list for method output_type
+	20, // [20:24] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_mon_proto_init() }
@@ -2123,15 +2253,16 @@ func file_mon_proto_init() {
 		(*MonCommandRequest_CrushRuleRm)(nil),
 		(*MonCommandRequest_SetCrushMap)(nil),
 		(*MonCommandRequest_SetFlag)(nil),
+		(*MonCommandRequest_OsdFailure)(nil),
 	}
-	file_mon_proto_msgTypes[1].OneofWrappers = []any{}
+	file_mon_proto_msgTypes[2].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mon_proto_rawDesc), len(file_mon_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   27,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

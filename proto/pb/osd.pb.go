@@ -189,7 +189,139 @@ func (x PGQuery_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use PGQuery_Kind.Descriptor instead.
 func (PGQuery_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{37, 0}
+	return file_osd_proto_rawDescGZIP(), []int{39, 0}
+}
+
+// PingRequest is one heartbeat.
+type PingRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Fsid    string                 `protobuf:"bytes,1,opt,name=fsid,proto3" json:"fsid,omitempty"`
+	FromOsd int32                  `protobuf:"varint,2,opt,name=from_osd,json=fromOsd,proto3" json:"from_osd,omitempty"`
+	Epoch   uint64                 `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	// padding makes the ping at least osd_heartbeat_min_size (2,000 bytes),
+	// so a path that drops large packets fails like a dead peer.
+	Padding       []byte `protobuf:"bytes,4,opt,name=padding,proto3" json:"padding,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PingRequest) Reset() {
+	*x = PingRequest{}
+	mi := &file_osd_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PingRequest) ProtoMessage() {}
+
+func (x *PingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_osd_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PingRequest.ProtoReflect.Descriptor instead.
+func (*PingRequest) Descriptor() ([]byte, []int) {
+	return file_osd_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *PingRequest) GetFsid() string {
+	if x != nil {
+		return x.Fsid
+	}
+	return ""
+}
+
+func (x *PingRequest) GetFromOsd() int32 {
+	if x != nil {
+		return x.FromOsd
+	}
+	return 0
+}
+
+func (x *PingRequest) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *PingRequest) GetPadding() []byte {
+	if x != nil {
+		return x.Padding
+	}
+	return nil
+}
+
+// PingReply answers a ping.
+type PingReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Result        Result                 `protobuf:"varint,1,opt,name=result,proto3,enum=gorados.osd.Result" json:"result,omitempty"`
+	Osd           int32                  `protobuf:"varint,2,opt,name=osd,proto3" json:"osd,omitempty"`
+	OsdEpoch      uint64                 `protobuf:"varint,3,opt,name=osd_epoch,json=osdEpoch,proto3" json:"osd_epoch,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PingReply) Reset() {
+	*x = PingReply{}
+	mi := &file_osd_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PingReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PingReply) ProtoMessage() {}
+
+func (x *PingReply) ProtoReflect() protoreflect.Message {
+	mi := &file_osd_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PingReply.ProtoReflect.Descriptor instead.
+func (*PingReply) Descriptor() ([]byte, []int) {
+	return file_osd_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *PingReply) GetResult() Result {
+	if x != nil {
+		return x.Result
+	}
+	return Result_RESULT_OK
+}
+
+func (x *PingReply) GetOsd() int32 {
+	if x != nil {
+		return x.Osd
+	}
+	return 0
+}
+
+func (x *PingReply) GetOsdEpoch() uint64 {
+	if x != nil {
+		return x.OsdEpoch
+	}
+	return 0
 }
 
 // ReqID identifies one client request across resends. (client_id,
@@ -211,7 +343,7 @@ type ReqID struct {
 
 func (x *ReqID) Reset() {
 	*x = ReqID{}
-	mi := &file_osd_proto_msgTypes[0]
+	mi := &file_osd_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -223,7 +355,7 @@ func (x *ReqID) String() string {
 func (*ReqID) ProtoMessage() {}
 
 func (x *ReqID) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[0]
+	mi := &file_osd_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -236,7 +368,7 @@ func (x *ReqID) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReqID.ProtoReflect.Descriptor instead.
 func (*ReqID) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{0}
+	return file_osd_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ReqID) GetClientId() uint64 {
@@ -279,7 +411,7 @@ type ObjectLocator struct {
 
 func (x *ObjectLocator) Reset() {
 	*x = ObjectLocator{}
-	mi := &file_osd_proto_msgTypes[1]
+	mi := &file_osd_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -291,7 +423,7 @@ func (x *ObjectLocator) String() string {
 func (*ObjectLocator) ProtoMessage() {}
 
 func (x *ObjectLocator) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[1]
+	mi := &file_osd_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -304,7 +436,7 @@ func (x *ObjectLocator) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectLocator.ProtoReflect.Descriptor instead.
 func (*ObjectLocator) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{1}
+	return file_osd_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ObjectLocator) GetNamespace() []byte {
@@ -340,7 +472,7 @@ type Eversion struct {
 
 func (x *Eversion) Reset() {
 	*x = Eversion{}
-	mi := &file_osd_proto_msgTypes[2]
+	mi := &file_osd_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -352,7 +484,7 @@ func (x *Eversion) String() string {
 func (*Eversion) ProtoMessage() {}
 
 func (x *Eversion) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[2]
+	mi := &file_osd_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -365,7 +497,7 @@ func (x *Eversion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Eversion.ProtoReflect.Descriptor instead.
 func (*Eversion) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{2}
+	return file_osd_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Eversion) GetEpoch() uint64 {
@@ -411,7 +543,7 @@ type OpRequest struct {
 
 func (x *OpRequest) Reset() {
 	*x = OpRequest{}
-	mi := &file_osd_proto_msgTypes[3]
+	mi := &file_osd_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -423,7 +555,7 @@ func (x *OpRequest) String() string {
 func (*OpRequest) ProtoMessage() {}
 
 func (x *OpRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[3]
+	mi := &file_osd_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -436,7 +568,7 @@ func (x *OpRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpRequest.ProtoReflect.Descriptor instead.
 func (*OpRequest) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{3}
+	return file_osd_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *OpRequest) GetFsid() string {
@@ -520,7 +652,7 @@ type SubOp struct {
 
 func (x *SubOp) Reset() {
 	*x = SubOp{}
-	mi := &file_osd_proto_msgTypes[4]
+	mi := &file_osd_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -532,7 +664,7 @@ func (x *SubOp) String() string {
 func (*SubOp) ProtoMessage() {}
 
 func (x *SubOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[4]
+	mi := &file_osd_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -545,7 +677,7 @@ func (x *SubOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubOp.ProtoReflect.Descriptor instead.
 func (*SubOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{4}
+	return file_osd_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SubOp) GetOp() isSubOp_Op {
@@ -873,7 +1005,7 @@ type WriteOp struct {
 
 func (x *WriteOp) Reset() {
 	*x = WriteOp{}
-	mi := &file_osd_proto_msgTypes[5]
+	mi := &file_osd_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -885,7 +1017,7 @@ func (x *WriteOp) String() string {
 func (*WriteOp) ProtoMessage() {}
 
 func (x *WriteOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[5]
+	mi := &file_osd_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -898,7 +1030,7 @@ func (x *WriteOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteOp.ProtoReflect.Descriptor instead.
 func (*WriteOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{5}
+	return file_osd_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *WriteOp) GetOffset() uint64 {
@@ -925,7 +1057,7 @@ type WriteFullOp struct {
 
 func (x *WriteFullOp) Reset() {
 	*x = WriteFullOp{}
-	mi := &file_osd_proto_msgTypes[6]
+	mi := &file_osd_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -937,7 +1069,7 @@ func (x *WriteFullOp) String() string {
 func (*WriteFullOp) ProtoMessage() {}
 
 func (x *WriteFullOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[6]
+	mi := &file_osd_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -950,7 +1082,7 @@ func (x *WriteFullOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteFullOp.ProtoReflect.Descriptor instead.
 func (*WriteFullOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{6}
+	return file_osd_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *WriteFullOp) GetData() []byte {
@@ -970,7 +1102,7 @@ type AppendOp struct {
 
 func (x *AppendOp) Reset() {
 	*x = AppendOp{}
-	mi := &file_osd_proto_msgTypes[7]
+	mi := &file_osd_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -982,7 +1114,7 @@ func (x *AppendOp) String() string {
 func (*AppendOp) ProtoMessage() {}
 
 func (x *AppendOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[7]
+	mi := &file_osd_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -995,7 +1127,7 @@ func (x *AppendOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppendOp.ProtoReflect.Descriptor instead.
 func (*AppendOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{7}
+	return file_osd_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *AppendOp) GetData() []byte {
@@ -1015,7 +1147,7 @@ type TruncateOp struct {
 
 func (x *TruncateOp) Reset() {
 	*x = TruncateOp{}
-	mi := &file_osd_proto_msgTypes[8]
+	mi := &file_osd_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1027,7 +1159,7 @@ func (x *TruncateOp) String() string {
 func (*TruncateOp) ProtoMessage() {}
 
 func (x *TruncateOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[8]
+	mi := &file_osd_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1040,7 +1172,7 @@ func (x *TruncateOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TruncateOp.ProtoReflect.Descriptor instead.
 func (*TruncateOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{8}
+	return file_osd_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *TruncateOp) GetSize() uint64 {
@@ -1060,7 +1192,7 @@ type RemoveOp struct {
 
 func (x *RemoveOp) Reset() {
 	*x = RemoveOp{}
-	mi := &file_osd_proto_msgTypes[9]
+	mi := &file_osd_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1072,7 +1204,7 @@ func (x *RemoveOp) String() string {
 func (*RemoveOp) ProtoMessage() {}
 
 func (x *RemoveOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[9]
+	mi := &file_osd_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1085,7 +1217,7 @@ func (x *RemoveOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveOp.ProtoReflect.Descriptor instead.
 func (*RemoveOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{9}
+	return file_osd_proto_rawDescGZIP(), []int{11}
 }
 
 // CreateOp creates an empty object; with exclusive, EXISTS when it exists.
@@ -1098,7 +1230,7 @@ type CreateOp struct {
 
 func (x *CreateOp) Reset() {
 	*x = CreateOp{}
-	mi := &file_osd_proto_msgTypes[10]
+	mi := &file_osd_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1110,7 +1242,7 @@ func (x *CreateOp) String() string {
 func (*CreateOp) ProtoMessage() {}
 
 func (x *CreateOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[10]
+	mi := &file_osd_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1123,7 +1255,7 @@ func (x *CreateOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateOp.ProtoReflect.Descriptor instead.
 func (*CreateOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{10}
+	return file_osd_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CreateOp) GetExclusive() bool {
@@ -1144,7 +1276,7 @@ type SetXattrOp struct {
 
 func (x *SetXattrOp) Reset() {
 	*x = SetXattrOp{}
-	mi := &file_osd_proto_msgTypes[11]
+	mi := &file_osd_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1156,7 +1288,7 @@ func (x *SetXattrOp) String() string {
 func (*SetXattrOp) ProtoMessage() {}
 
 func (x *SetXattrOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[11]
+	mi := &file_osd_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1169,7 +1301,7 @@ func (x *SetXattrOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetXattrOp.ProtoReflect.Descriptor instead.
 func (*SetXattrOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{11}
+	return file_osd_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SetXattrOp) GetName() []byte {
@@ -1196,7 +1328,7 @@ type RmXattrOp struct {
 
 func (x *RmXattrOp) Reset() {
 	*x = RmXattrOp{}
-	mi := &file_osd_proto_msgTypes[12]
+	mi := &file_osd_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1208,7 +1340,7 @@ func (x *RmXattrOp) String() string {
 func (*RmXattrOp) ProtoMessage() {}
 
 func (x *RmXattrOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[12]
+	mi := &file_osd_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1221,7 +1353,7 @@ func (x *RmXattrOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RmXattrOp.ProtoReflect.Descriptor instead.
 func (*RmXattrOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{12}
+	return file_osd_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RmXattrOp) GetName() []byte {
@@ -1242,7 +1374,7 @@ type OmapEntry struct {
 
 func (x *OmapEntry) Reset() {
 	*x = OmapEntry{}
-	mi := &file_osd_proto_msgTypes[13]
+	mi := &file_osd_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1254,7 +1386,7 @@ func (x *OmapEntry) String() string {
 func (*OmapEntry) ProtoMessage() {}
 
 func (x *OmapEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[13]
+	mi := &file_osd_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1267,7 +1399,7 @@ func (x *OmapEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OmapEntry.ProtoReflect.Descriptor instead.
 func (*OmapEntry) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{13}
+	return file_osd_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *OmapEntry) GetKey() []byte {
@@ -1294,7 +1426,7 @@ type OmapSetValsOp struct {
 
 func (x *OmapSetValsOp) Reset() {
 	*x = OmapSetValsOp{}
-	mi := &file_osd_proto_msgTypes[14]
+	mi := &file_osd_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1306,7 +1438,7 @@ func (x *OmapSetValsOp) String() string {
 func (*OmapSetValsOp) ProtoMessage() {}
 
 func (x *OmapSetValsOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[14]
+	mi := &file_osd_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1319,7 +1451,7 @@ func (x *OmapSetValsOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OmapSetValsOp.ProtoReflect.Descriptor instead.
 func (*OmapSetValsOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{14}
+	return file_osd_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *OmapSetValsOp) GetEntries() []*OmapEntry {
@@ -1339,7 +1471,7 @@ type OmapRmKeysOp struct {
 
 func (x *OmapRmKeysOp) Reset() {
 	*x = OmapRmKeysOp{}
-	mi := &file_osd_proto_msgTypes[15]
+	mi := &file_osd_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1351,7 +1483,7 @@ func (x *OmapRmKeysOp) String() string {
 func (*OmapRmKeysOp) ProtoMessage() {}
 
 func (x *OmapRmKeysOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[15]
+	mi := &file_osd_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1364,7 +1496,7 @@ func (x *OmapRmKeysOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OmapRmKeysOp.ProtoReflect.Descriptor instead.
 func (*OmapRmKeysOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{15}
+	return file_osd_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *OmapRmKeysOp) GetKeys() [][]byte {
@@ -1383,7 +1515,7 @@ type OmapClearOp struct {
 
 func (x *OmapClearOp) Reset() {
 	*x = OmapClearOp{}
-	mi := &file_osd_proto_msgTypes[16]
+	mi := &file_osd_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1395,7 +1527,7 @@ func (x *OmapClearOp) String() string {
 func (*OmapClearOp) ProtoMessage() {}
 
 func (x *OmapClearOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[16]
+	mi := &file_osd_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1408,7 +1540,7 @@ func (x *OmapClearOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OmapClearOp.ProtoReflect.Descriptor instead.
 func (*OmapClearOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{16}
+	return file_osd_proto_rawDescGZIP(), []int{18}
 }
 
 // OmapSetHeaderOp sets the omap header blob.
@@ -1421,7 +1553,7 @@ type OmapSetHeaderOp struct {
 
 func (x *OmapSetHeaderOp) Reset() {
 	*x = OmapSetHeaderOp{}
-	mi := &file_osd_proto_msgTypes[17]
+	mi := &file_osd_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1433,7 +1565,7 @@ func (x *OmapSetHeaderOp) String() string {
 func (*OmapSetHeaderOp) ProtoMessage() {}
 
 func (x *OmapSetHeaderOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[17]
+	mi := &file_osd_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1446,7 +1578,7 @@ func (x *OmapSetHeaderOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OmapSetHeaderOp.ProtoReflect.Descriptor instead.
 func (*OmapSetHeaderOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{17}
+	return file_osd_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *OmapSetHeaderOp) GetHeader() []byte {
@@ -1468,7 +1600,7 @@ type ReadOp struct {
 
 func (x *ReadOp) Reset() {
 	*x = ReadOp{}
-	mi := &file_osd_proto_msgTypes[18]
+	mi := &file_osd_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1480,7 +1612,7 @@ func (x *ReadOp) String() string {
 func (*ReadOp) ProtoMessage() {}
 
 func (x *ReadOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[18]
+	mi := &file_osd_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1493,7 +1625,7 @@ func (x *ReadOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadOp.ProtoReflect.Descriptor instead.
 func (*ReadOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{18}
+	return file_osd_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ReadOp) GetOffset() uint64 {
@@ -1519,7 +1651,7 @@ type StatOp struct {
 
 func (x *StatOp) Reset() {
 	*x = StatOp{}
-	mi := &file_osd_proto_msgTypes[19]
+	mi := &file_osd_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1531,7 +1663,7 @@ func (x *StatOp) String() string {
 func (*StatOp) ProtoMessage() {}
 
 func (x *StatOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[19]
+	mi := &file_osd_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1544,7 +1676,7 @@ func (x *StatOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatOp.ProtoReflect.Descriptor instead.
 func (*StatOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{19}
+	return file_osd_proto_rawDescGZIP(), []int{21}
 }
 
 // GetXattrOp returns one xattr's value; NO_DATA when absent.
@@ -1557,7 +1689,7 @@ type GetXattrOp struct {
 
 func (x *GetXattrOp) Reset() {
 	*x = GetXattrOp{}
-	mi := &file_osd_proto_msgTypes[20]
+	mi := &file_osd_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1569,7 +1701,7 @@ func (x *GetXattrOp) String() string {
 func (*GetXattrOp) ProtoMessage() {}
 
 func (x *GetXattrOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[20]
+	mi := &file_osd_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1582,7 +1714,7 @@ func (x *GetXattrOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetXattrOp.ProtoReflect.Descriptor instead.
 func (*GetXattrOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{20}
+	return file_osd_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetXattrOp) GetName() []byte {
@@ -1601,7 +1733,7 @@ type GetXattrsOp struct {
 
 func (x *GetXattrsOp) Reset() {
 	*x = GetXattrsOp{}
-	mi := &file_osd_proto_msgTypes[21]
+	mi := &file_osd_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1613,7 +1745,7 @@ func (x *GetXattrsOp) String() string {
 func (*GetXattrsOp) ProtoMessage() {}
 
 func (x *GetXattrsOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[21]
+	mi := &file_osd_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1626,7 +1758,7 @@ func (x *GetXattrsOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetXattrsOp.ProtoReflect.Descriptor instead.
 func (*GetXattrsOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{21}
+	return file_osd_proto_rawDescGZIP(), []int{23}
 }
 
 // OmapGetValsOp returns up to max_return pairs with keys after start_after
@@ -1643,7 +1775,7 @@ type OmapGetValsOp struct {
 
 func (x *OmapGetValsOp) Reset() {
 	*x = OmapGetValsOp{}
-	mi := &file_osd_proto_msgTypes[22]
+	mi := &file_osd_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1655,7 +1787,7 @@ func (x *OmapGetValsOp) String() string {
 func (*OmapGetValsOp) ProtoMessage() {}
 
 func (x *OmapGetValsOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[22]
+	mi := &file_osd_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1668,7 +1800,7 @@ func (x *OmapGetValsOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OmapGetValsOp.ProtoReflect.Descriptor instead.
 func (*OmapGetValsOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{22}
+	return file_osd_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *OmapGetValsOp) GetStartAfter() []byte {
@@ -1703,7 +1835,7 @@ type OmapGetKeysOp struct {
 
 func (x *OmapGetKeysOp) Reset() {
 	*x = OmapGetKeysOp{}
-	mi := &file_osd_proto_msgTypes[23]
+	mi := &file_osd_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1715,7 +1847,7 @@ func (x *OmapGetKeysOp) String() string {
 func (*OmapGetKeysOp) ProtoMessage() {}
 
 func (x *OmapGetKeysOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[23]
+	mi := &file_osd_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1728,7 +1860,7 @@ func (x *OmapGetKeysOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OmapGetKeysOp.ProtoReflect.Descriptor instead.
 func (*OmapGetKeysOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{23}
+	return file_osd_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *OmapGetKeysOp) GetStartAfter() []byte {
@@ -1755,7 +1887,7 @@ type OmapGetValsByKeysOp struct {
 
 func (x *OmapGetValsByKeysOp) Reset() {
 	*x = OmapGetValsByKeysOp{}
-	mi := &file_osd_proto_msgTypes[24]
+	mi := &file_osd_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1767,7 +1899,7 @@ func (x *OmapGetValsByKeysOp) String() string {
 func (*OmapGetValsByKeysOp) ProtoMessage() {}
 
 func (x *OmapGetValsByKeysOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[24]
+	mi := &file_osd_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1780,7 +1912,7 @@ func (x *OmapGetValsByKeysOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OmapGetValsByKeysOp.ProtoReflect.Descriptor instead.
 func (*OmapGetValsByKeysOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{24}
+	return file_osd_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *OmapGetValsByKeysOp) GetKeys() [][]byte {
@@ -1799,7 +1931,7 @@ type OmapGetHeaderOp struct {
 
 func (x *OmapGetHeaderOp) Reset() {
 	*x = OmapGetHeaderOp{}
-	mi := &file_osd_proto_msgTypes[25]
+	mi := &file_osd_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1811,7 +1943,7 @@ func (x *OmapGetHeaderOp) String() string {
 func (*OmapGetHeaderOp) ProtoMessage() {}
 
 func (x *OmapGetHeaderOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[25]
+	mi := &file_osd_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1824,7 +1956,7 @@ func (x *OmapGetHeaderOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OmapGetHeaderOp.ProtoReflect.Descriptor instead.
 func (*OmapGetHeaderOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{25}
+	return file_osd_proto_rawDescGZIP(), []int{27}
 }
 
 // Xattr is one extended attribute.
@@ -1838,7 +1970,7 @@ type Xattr struct {
 
 func (x *Xattr) Reset() {
 	*x = Xattr{}
-	mi := &file_osd_proto_msgTypes[26]
+	mi := &file_osd_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1850,7 +1982,7 @@ func (x *Xattr) String() string {
 func (*Xattr) ProtoMessage() {}
 
 func (x *Xattr) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[26]
+	mi := &file_osd_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1863,7 +1995,7 @@ func (x *Xattr) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Xattr.ProtoReflect.Descriptor instead.
 func (*Xattr) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{26}
+	return file_osd_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Xattr) GetName() []byte {
@@ -1905,7 +2037,7 @@ type SubOpResult struct {
 
 func (x *SubOpResult) Reset() {
 	*x = SubOpResult{}
-	mi := &file_osd_proto_msgTypes[27]
+	mi := &file_osd_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1917,7 +2049,7 @@ func (x *SubOpResult) String() string {
 func (*SubOpResult) ProtoMessage() {}
 
 func (x *SubOpResult) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[27]
+	mi := &file_osd_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1930,7 +2062,7 @@ func (x *SubOpResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubOpResult.ProtoReflect.Descriptor instead.
 func (*SubOpResult) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{27}
+	return file_osd_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *SubOpResult) GetResult() Result {
@@ -2024,7 +2156,7 @@ type OpReply struct {
 
 func (x *OpReply) Reset() {
 	*x = OpReply{}
-	mi := &file_osd_proto_msgTypes[28]
+	mi := &file_osd_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2036,7 +2168,7 @@ func (x *OpReply) String() string {
 func (*OpReply) ProtoMessage() {}
 
 func (x *OpReply) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[28]
+	mi := &file_osd_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2049,7 +2181,7 @@ func (x *OpReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpReply.ProtoReflect.Descriptor instead.
 func (*OpReply) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{28}
+	return file_osd_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *OpReply) GetResult() Result {
@@ -2122,7 +2254,7 @@ type ListObjectsRequest struct {
 
 func (x *ListObjectsRequest) Reset() {
 	*x = ListObjectsRequest{}
-	mi := &file_osd_proto_msgTypes[29]
+	mi := &file_osd_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2134,7 +2266,7 @@ func (x *ListObjectsRequest) String() string {
 func (*ListObjectsRequest) ProtoMessage() {}
 
 func (x *ListObjectsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[29]
+	mi := &file_osd_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2147,7 +2279,7 @@ func (x *ListObjectsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListObjectsRequest.ProtoReflect.Descriptor instead.
 func (*ListObjectsRequest) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{29}
+	return file_osd_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListObjectsRequest) GetFsid() string {
@@ -2221,7 +2353,7 @@ type ListObjectsReply struct {
 
 func (x *ListObjectsReply) Reset() {
 	*x = ListObjectsReply{}
-	mi := &file_osd_proto_msgTypes[30]
+	mi := &file_osd_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2233,7 +2365,7 @@ func (x *ListObjectsReply) String() string {
 func (*ListObjectsReply) ProtoMessage() {}
 
 func (x *ListObjectsReply) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[30]
+	mi := &file_osd_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2246,7 +2378,7 @@ func (x *ListObjectsReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListObjectsReply.ProtoReflect.Descriptor instead.
 func (*ListObjectsReply) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{30}
+	return file_osd_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListObjectsReply) GetResult() Result {
@@ -2312,7 +2444,7 @@ type RepOpRequest struct {
 
 func (x *RepOpRequest) Reset() {
 	*x = RepOpRequest{}
-	mi := &file_osd_proto_msgTypes[31]
+	mi := &file_osd_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2324,7 +2456,7 @@ func (x *RepOpRequest) String() string {
 func (*RepOpRequest) ProtoMessage() {}
 
 func (x *RepOpRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[31]
+	mi := &file_osd_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2337,7 +2469,7 @@ func (x *RepOpRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepOpRequest.ProtoReflect.Descriptor instead.
 func (*RepOpRequest) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{31}
+	return file_osd_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RepOpRequest) GetFsid() string {
@@ -2418,7 +2550,7 @@ type RepOpReply struct {
 
 func (x *RepOpReply) Reset() {
 	*x = RepOpReply{}
-	mi := &file_osd_proto_msgTypes[32]
+	mi := &file_osd_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2430,7 +2562,7 @@ func (x *RepOpReply) String() string {
 func (*RepOpReply) ProtoMessage() {}
 
 func (x *RepOpReply) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[32]
+	mi := &file_osd_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2443,7 +2575,7 @@ func (x *RepOpReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepOpReply.ProtoReflect.Descriptor instead.
 func (*RepOpReply) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{32}
+	return file_osd_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RepOpReply) GetResult() Result {
@@ -2488,7 +2620,7 @@ type Transaction struct {
 
 func (x *Transaction) Reset() {
 	*x = Transaction{}
-	mi := &file_osd_proto_msgTypes[33]
+	mi := &file_osd_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2500,7 +2632,7 @@ func (x *Transaction) String() string {
 func (*Transaction) ProtoMessage() {}
 
 func (x *Transaction) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[33]
+	mi := &file_osd_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2513,7 +2645,7 @@ func (x *Transaction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Transaction.ProtoReflect.Descriptor instead.
 func (*Transaction) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{33}
+	return file_osd_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Transaction) GetObject() *ObjectLocator {
@@ -2555,7 +2687,7 @@ type TxOp struct {
 
 func (x *TxOp) Reset() {
 	*x = TxOp{}
-	mi := &file_osd_proto_msgTypes[34]
+	mi := &file_osd_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2567,7 +2699,7 @@ func (x *TxOp) String() string {
 func (*TxOp) ProtoMessage() {}
 
 func (x *TxOp) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[34]
+	mi := &file_osd_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2580,7 +2712,7 @@ func (x *TxOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxOp.ProtoReflect.Descriptor instead.
 func (*TxOp) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{34}
+	return file_osd_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *TxOp) GetOp() isTxOp_Op {
@@ -2761,7 +2893,7 @@ type TouchTx struct {
 
 func (x *TouchTx) Reset() {
 	*x = TouchTx{}
-	mi := &file_osd_proto_msgTypes[35]
+	mi := &file_osd_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2773,7 +2905,7 @@ func (x *TouchTx) String() string {
 func (*TouchTx) ProtoMessage() {}
 
 func (x *TouchTx) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[35]
+	mi := &file_osd_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2786,7 +2918,7 @@ func (x *TouchTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TouchTx.ProtoReflect.Descriptor instead.
 func (*TouchTx) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{35}
+	return file_osd_proto_rawDescGZIP(), []int{37}
 }
 
 // PeeringMessage is one OSD-to-OSD message about a PG. Later peering and
@@ -2818,7 +2950,7 @@ type PeeringMessage struct {
 
 func (x *PeeringMessage) Reset() {
 	*x = PeeringMessage{}
-	mi := &file_osd_proto_msgTypes[36]
+	mi := &file_osd_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2830,7 +2962,7 @@ func (x *PeeringMessage) String() string {
 func (*PeeringMessage) ProtoMessage() {}
 
 func (x *PeeringMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[36]
+	mi := &file_osd_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2843,7 +2975,7 @@ func (x *PeeringMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeeringMessage.ProtoReflect.Descriptor instead.
 func (*PeeringMessage) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{36}
+	return file_osd_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *PeeringMessage) GetFsid() string {
@@ -2992,7 +3124,7 @@ type PGQuery struct {
 
 func (x *PGQuery) Reset() {
 	*x = PGQuery{}
-	mi := &file_osd_proto_msgTypes[37]
+	mi := &file_osd_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3004,7 +3136,7 @@ func (x *PGQuery) String() string {
 func (*PGQuery) ProtoMessage() {}
 
 func (x *PGQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[37]
+	mi := &file_osd_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3017,7 +3149,7 @@ func (x *PGQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PGQuery.ProtoReflect.Descriptor instead.
 func (*PGQuery) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{37}
+	return file_osd_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *PGQuery) GetKind() PGQuery_Kind {
@@ -3039,7 +3171,7 @@ type PGNotify struct {
 
 func (x *PGNotify) Reset() {
 	*x = PGNotify{}
-	mi := &file_osd_proto_msgTypes[38]
+	mi := &file_osd_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3051,7 +3183,7 @@ func (x *PGNotify) String() string {
 func (*PGNotify) ProtoMessage() {}
 
 func (x *PGNotify) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[38]
+	mi := &file_osd_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3064,7 +3196,7 @@ func (x *PGNotify) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PGNotify.ProtoReflect.Descriptor instead.
 func (*PGNotify) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{38}
+	return file_osd_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *PGNotify) GetInfo() []byte {
@@ -3085,7 +3217,7 @@ type PGActivate struct {
 
 func (x *PGActivate) Reset() {
 	*x = PGActivate{}
-	mi := &file_osd_proto_msgTypes[39]
+	mi := &file_osd_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3097,7 +3229,7 @@ func (x *PGActivate) String() string {
 func (*PGActivate) ProtoMessage() {}
 
 func (x *PGActivate) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[39]
+	mi := &file_osd_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3110,7 +3242,7 @@ func (x *PGActivate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PGActivate.ProtoReflect.Descriptor instead.
 func (*PGActivate) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{39}
+	return file_osd_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *PGActivate) GetInfo() []byte {
@@ -3129,7 +3261,7 @@ type PGActivated struct {
 
 func (x *PGActivated) Reset() {
 	*x = PGActivated{}
-	mi := &file_osd_proto_msgTypes[40]
+	mi := &file_osd_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3141,7 +3273,7 @@ func (x *PGActivated) String() string {
 func (*PGActivated) ProtoMessage() {}
 
 func (x *PGActivated) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[40]
+	mi := &file_osd_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3154,7 +3286,7 @@ func (x *PGActivated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PGActivated.ProtoReflect.Descriptor instead.
 func (*PGActivated) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{40}
+	return file_osd_proto_rawDescGZIP(), []int{42}
 }
 
 // PGLog carries an OSD's PG info and log.
@@ -3176,7 +3308,7 @@ type PGLog struct {
 
 func (x *PGLog) Reset() {
 	*x = PGLog{}
-	mi := &file_osd_proto_msgTypes[41]
+	mi := &file_osd_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3188,7 +3320,7 @@ func (x *PGLog) String() string {
 func (*PGLog) ProtoMessage() {}
 
 func (x *PGLog) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[41]
+	mi := &file_osd_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3201,7 +3333,7 @@ func (x *PGLog) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PGLog.ProtoReflect.Descriptor instead.
 func (*PGLog) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{41}
+	return file_osd_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *PGLog) GetInfo() []byte {
@@ -3247,7 +3379,7 @@ type PullRequest struct {
 
 func (x *PullRequest) Reset() {
 	*x = PullRequest{}
-	mi := &file_osd_proto_msgTypes[42]
+	mi := &file_osd_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3259,7 +3391,7 @@ func (x *PullRequest) String() string {
 func (*PullRequest) ProtoMessage() {}
 
 func (x *PullRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[42]
+	mi := &file_osd_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3272,7 +3404,7 @@ func (x *PullRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullRequest.ProtoReflect.Descriptor instead.
 func (*PullRequest) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{42}
+	return file_osd_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *PullRequest) GetFsid() string {
@@ -3339,7 +3471,7 @@ type ObjectState struct {
 
 func (x *ObjectState) Reset() {
 	*x = ObjectState{}
-	mi := &file_osd_proto_msgTypes[43]
+	mi := &file_osd_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3351,7 +3483,7 @@ func (x *ObjectState) String() string {
 func (*ObjectState) ProtoMessage() {}
 
 func (x *ObjectState) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[43]
+	mi := &file_osd_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3364,7 +3496,7 @@ func (x *ObjectState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectState.ProtoReflect.Descriptor instead.
 func (*ObjectState) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{43}
+	return file_osd_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ObjectState) GetResult() Result {
@@ -3478,7 +3610,7 @@ type RecoverRequest struct {
 
 func (x *RecoverRequest) Reset() {
 	*x = RecoverRequest{}
-	mi := &file_osd_proto_msgTypes[44]
+	mi := &file_osd_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3490,7 +3622,7 @@ func (x *RecoverRequest) String() string {
 func (*RecoverRequest) ProtoMessage() {}
 
 func (x *RecoverRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[44]
+	mi := &file_osd_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3503,7 +3635,7 @@ func (x *RecoverRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoverRequest.ProtoReflect.Descriptor instead.
 func (*RecoverRequest) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{44}
+	return file_osd_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *RecoverRequest) GetFsid() string {
@@ -3620,7 +3752,7 @@ type ListPGRequest struct {
 
 func (x *ListPGRequest) Reset() {
 	*x = ListPGRequest{}
-	mi := &file_osd_proto_msgTypes[45]
+	mi := &file_osd_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3632,7 +3764,7 @@ func (x *ListPGRequest) String() string {
 func (*ListPGRequest) ProtoMessage() {}
 
 func (x *ListPGRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[45]
+	mi := &file_osd_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3645,7 +3777,7 @@ func (x *ListPGRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPGRequest.ProtoReflect.Descriptor instead.
 func (*ListPGRequest) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{45}
+	return file_osd_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ListPGRequest) GetFsid() string {
@@ -3704,7 +3836,7 @@ type ListPGReply struct {
 
 func (x *ListPGReply) Reset() {
 	*x = ListPGReply{}
-	mi := &file_osd_proto_msgTypes[46]
+	mi := &file_osd_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3716,7 +3848,7 @@ func (x *ListPGReply) String() string {
 func (*ListPGReply) ProtoMessage() {}
 
 func (x *ListPGReply) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[46]
+	mi := &file_osd_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3729,7 +3861,7 @@ func (x *ListPGReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPGReply.ProtoReflect.Descriptor instead.
 func (*ListPGReply) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{46}
+	return file_osd_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ListPGReply) GetResult() Result {
@@ -3773,7 +3905,7 @@ type RecoverReply struct {
 
 func (x *RecoverReply) Reset() {
 	*x = RecoverReply{}
-	mi := &file_osd_proto_msgTypes[47]
+	mi := &file_osd_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3785,7 +3917,7 @@ func (x *RecoverReply) String() string {
 func (*RecoverReply) ProtoMessage() {}
 
 func (x *RecoverReply) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[47]
+	mi := &file_osd_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3798,7 +3930,7 @@ func (x *RecoverReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoverReply.ProtoReflect.Descriptor instead.
 func (*RecoverReply) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{47}
+	return file_osd_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *RecoverReply) GetResult() Result {
@@ -3841,7 +3973,7 @@ type PeeringAck struct {
 
 func (x *PeeringAck) Reset() {
 	*x = PeeringAck{}
-	mi := &file_osd_proto_msgTypes[48]
+	mi := &file_osd_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3853,7 +3985,7 @@ func (x *PeeringAck) String() string {
 func (*PeeringAck) ProtoMessage() {}
 
 func (x *PeeringAck) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[48]
+	mi := &file_osd_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3866,7 +3998,7 @@ func (x *PeeringAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeeringAck.ProtoReflect.Descriptor instead.
 func (*PeeringAck) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{48}
+	return file_osd_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *PeeringAck) GetResult() Result {
@@ -3900,7 +4032,7 @@ type PGStatsRequest struct {
 
 func (x *PGStatsRequest) Reset() {
 	*x = PGStatsRequest{}
-	mi := &file_osd_proto_msgTypes[49]
+	mi := &file_osd_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3912,7 +4044,7 @@ func (x *PGStatsRequest) String() string {
 func (*PGStatsRequest) ProtoMessage() {}
 
 func (x *PGStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[49]
+	mi := &file_osd_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3925,7 +4057,7 @@ func (x *PGStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PGStatsRequest.ProtoReflect.Descriptor instead.
 func (*PGStatsRequest) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{49}
+	return file_osd_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *PGStatsRequest) GetFsid() string {
@@ -3961,7 +4093,7 @@ type PGStat struct {
 
 func (x *PGStat) Reset() {
 	*x = PGStat{}
-	mi := &file_osd_proto_msgTypes[50]
+	mi := &file_osd_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3973,7 +4105,7 @@ func (x *PGStat) String() string {
 func (*PGStat) ProtoMessage() {}
 
 func (x *PGStat) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[50]
+	mi := &file_osd_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3986,7 +4118,7 @@ func (x *PGStat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PGStat.ProtoReflect.Descriptor instead.
 func (*PGStat) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{50}
+	return file_osd_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *PGStat) GetPool() int64 {
@@ -4080,7 +4212,7 @@ type PGStatsReply struct {
 
 func (x *PGStatsReply) Reset() {
 	*x = PGStatsReply{}
-	mi := &file_osd_proto_msgTypes[51]
+	mi := &file_osd_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4092,7 +4224,7 @@ func (x *PGStatsReply) String() string {
 func (*PGStatsReply) ProtoMessage() {}
 
 func (x *PGStatsReply) ProtoReflect() protoreflect.Message {
-	mi := &file_osd_proto_msgTypes[51]
+	mi := &file_osd_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4105,7 +4237,7 @@ func (x *PGStatsReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PGStatsReply.ProtoReflect.Descriptor instead.
 func (*PGStatsReply) Descriptor() ([]byte, []int) {
-	return file_osd_proto_rawDescGZIP(), []int{51}
+	return file_osd_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *PGStatsReply) GetResult() Result {
@@ -4147,7 +4279,16 @@ var File_osd_proto protoreflect.FileDescriptor
 
 const file_osd_proto_rawDesc = "" +
 	"\n" +
-	"\tosd.proto\x12\vgorados.osd\"X\n" +
+	"\tosd.proto\x12\vgorados.osd\"l\n" +
+	"\vPingRequest\x12\x12\n" +
+	"\x04fsid\x18\x01 \x01(\tR\x04fsid\x12\x19\n" +
+	"\bfrom_osd\x18\x02 \x01(\x05R\afromOsd\x12\x14\n" +
+	"\x05epoch\x18\x03 \x01(\x04R\x05epoch\x12\x18\n" +
+	"\apadding\x18\x04 \x01(\fR\apadding\"g\n" +
+	"\tPingReply\x12+\n" +
+	"\x06result\x18\x01 \x01(\x0e2\x13.gorados.osd.ResultR\x06result\x12\x10\n" +
+	"\x03osd\x18\x02 \x01(\x05R\x03osd\x12\x1b\n" +
+	"\tosd_epoch\x18\x03 \x01(\x04R\bosdEpoch\"X\n" +
 	"\x05ReqID\x12\x1b\n" +
 	"\tclient_id\x18\x01 \x01(\x04R\bclientId\x12 \n" +
 	"\vincarnation\x18\x02 \x01(\x04R\vincarnation\x12\x10\n" +
@@ -4454,7 +4595,9 @@ const file_osd_proto_rawDesc = "" +
 	"\rObjectService\x127\n" +
 	"\aExecute\x12\x16.gorados.osd.OpRequest\x1a\x14.gorados.osd.OpReply\x12M\n" +
 	"\vListObjects\x12\x1f.gorados.osd.ListObjectsRequest\x1a\x1d.gorados.osd.ListObjectsReply\x12A\n" +
-	"\aPGStats\x12\x1b.gorados.osd.PGStatsRequest\x1a\x19.gorados.osd.PGStatsReply2\xc9\x02\n" +
+	"\aPGStats\x12\x1b.gorados.osd.PGStatsRequest\x1a\x19.gorados.osd.PGStatsReply2E\n" +
+	"\tHeartbeat\x128\n" +
+	"\x04Ping\x12\x18.gorados.osd.PingRequest\x1a\x16.gorados.osd.PingReply2\xc9\x02\n" +
 	"\n" +
 	"OSDCluster\x12;\n" +
 	"\x05RepOp\x12\x19.gorados.osd.RepOpRequest\x1a\x17.gorados.osd.RepOpReply\x12?\n" +
@@ -4476,157 +4619,162 @@ func file_osd_proto_rawDescGZIP() []byte {
 }
 
 var file_osd_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_osd_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
+var file_osd_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
 var file_osd_proto_goTypes = []any{
 	(Result)(0),                 // 0: gorados.osd.Result
 	(PGQuery_Kind)(0),           // 1: gorados.osd.PGQuery.Kind
-	(*ReqID)(nil),               // 2: gorados.osd.ReqID
-	(*ObjectLocator)(nil),       // 3: gorados.osd.ObjectLocator
-	(*Eversion)(nil),            // 4: gorados.osd.Eversion
-	(*OpRequest)(nil),           // 5: gorados.osd.OpRequest
-	(*SubOp)(nil),               // 6: gorados.osd.SubOp
-	(*WriteOp)(nil),             // 7: gorados.osd.WriteOp
-	(*WriteFullOp)(nil),         // 8: gorados.osd.WriteFullOp
-	(*AppendOp)(nil),            // 9: gorados.osd.AppendOp
-	(*TruncateOp)(nil),          // 10: gorados.osd.TruncateOp
-	(*RemoveOp)(nil),            // 11: gorados.osd.RemoveOp
-	(*CreateOp)(nil),            // 12: gorados.osd.CreateOp
-	(*SetXattrOp)(nil),          // 13: gorados.osd.SetXattrOp
-	(*RmXattrOp)(nil),           // 14: gorados.osd.RmXattrOp
-	(*OmapEntry)(nil),           // 15: gorados.osd.OmapEntry
-	(*OmapSetValsOp)(nil),       // 16: gorados.osd.OmapSetValsOp
-	(*OmapRmKeysOp)(nil),        // 17: gorados.osd.OmapRmKeysOp
-	(*OmapClearOp)(nil),         // 18: gorados.osd.OmapClearOp
-	(*OmapSetHeaderOp)(nil),     // 19: gorados.osd.OmapSetHeaderOp
-	(*ReadOp)(nil),              // 20: gorados.osd.ReadOp
-	(*StatOp)(nil),              // 21: gorados.osd.StatOp
-	(*GetXattrOp)(nil),          // 22: gorados.osd.GetXattrOp
-	(*GetXattrsOp)(nil),         // 23: gorados.osd.GetXattrsOp
-	(*OmapGetValsOp)(nil),       // 24: gorados.osd.OmapGetValsOp
-	(*OmapGetKeysOp)(nil),       // 25: gorados.osd.OmapGetKeysOp
-	(*OmapGetValsByKeysOp)(nil), // 26: gorados.osd.OmapGetValsByKeysOp
-	(*OmapGetHeaderOp)(nil),     // 27: gorados.osd.OmapGetHeaderOp
-	(*Xattr)(nil),               // 28: gorados.osd.Xattr
-	(*SubOpResult)(nil),         // 29: gorados.osd.SubOpResult
-	(*OpReply)(nil),             // 30: gorados.osd.OpReply
-	(*ListObjectsRequest)(nil),  // 31: gorados.osd.ListObjectsRequest
-	(*ListObjectsReply)(nil),    // 32: gorados.osd.ListObjectsReply
-	(*RepOpRequest)(nil),        // 33: gorados.osd.RepOpRequest
-	(*RepOpReply)(nil),          // 34: gorados.osd.RepOpReply
-	(*Transaction)(nil),         // 35: gorados.osd.Transaction
-	(*TxOp)(nil),                // 36: gorados.osd.TxOp
-	(*TouchTx)(nil),             // 37: gorados.osd.TouchTx
-	(*PeeringMessage)(nil),      // 38: gorados.osd.PeeringMessage
-	(*PGQuery)(nil),             // 39: gorados.osd.PGQuery
-	(*PGNotify)(nil),            // 40: gorados.osd.PGNotify
-	(*PGActivate)(nil),          // 41: gorados.osd.PGActivate
-	(*PGActivated)(nil),         // 42: gorados.osd.PGActivated
-	(*PGLog)(nil),               // 43: gorados.osd.PGLog
-	(*PullRequest)(nil),         // 44: gorados.osd.PullRequest
-	(*ObjectState)(nil),         // 45: gorados.osd.ObjectState
-	(*RecoverRequest)(nil),      // 46: gorados.osd.RecoverRequest
-	(*ListPGRequest)(nil),       // 47: gorados.osd.ListPGRequest
-	(*ListPGReply)(nil),         // 48: gorados.osd.ListPGReply
-	(*RecoverReply)(nil),        // 49: gorados.osd.RecoverReply
-	(*PeeringAck)(nil),          // 50: gorados.osd.PeeringAck
-	(*PGStatsRequest)(nil),      // 51: gorados.osd.PGStatsRequest
-	(*PGStat)(nil),              // 52: gorados.osd.PGStat
-	(*PGStatsReply)(nil),        // 53: gorados.osd.PGStatsReply
+	(*PingRequest)(nil),         // 2: gorados.osd.PingRequest
+	(*PingReply)(nil),           // 3: gorados.osd.PingReply
+	(*ReqID)(nil),               // 4: gorados.osd.ReqID
+	(*ObjectLocator)(nil),       // 5: gorados.osd.ObjectLocator
+	(*Eversion)(nil),            // 6: gorados.osd.Eversion
+	(*OpRequest)(nil),           // 7: gorados.osd.OpRequest
+	(*SubOp)(nil),               // 8: gorados.osd.SubOp
+	(*WriteOp)(nil),             // 9: gorados.osd.WriteOp
+	(*WriteFullOp)(nil),         // 10: gorados.osd.WriteFullOp
+	(*AppendOp)(nil),            // 11: gorados.osd.AppendOp
+	(*TruncateOp)(nil),          // 12: gorados.osd.TruncateOp
+	(*RemoveOp)(nil),            // 13: gorados.osd.RemoveOp
+	(*CreateOp)(nil),            // 14: gorados.osd.CreateOp
+	(*SetXattrOp)(nil),          // 15: gorados.osd.SetXattrOp
+	(*RmXattrOp)(nil),           // 16: gorados.osd.RmXattrOp
+	(*OmapEntry)(nil),           // 17: gorados.osd.OmapEntry
+	(*OmapSetValsOp)(nil),       // 18: gorados.osd.OmapSetValsOp
+	(*OmapRmKeysOp)(nil),        // 19: gorados.osd.OmapRmKeysOp
+	(*OmapClearOp)(nil),         // 20: gorados.osd.OmapClearOp
+	(*OmapSetHeaderOp)(nil),     // 21: gorados.osd.OmapSetHeaderOp
+	(*ReadOp)(nil),              // 22: gorados.osd.ReadOp
+	(*StatOp)(nil),              // 23: gorados.osd.StatOp
+	(*GetXattrOp)(nil),          // 24: gorados.osd.GetXattrOp
+	(*GetXattrsOp)(nil),         // 25: gorados.osd.GetXattrsOp
+	(*OmapGetValsOp)(nil),       // 26: gorados.osd.OmapGetValsOp
+	(*OmapGetKeysOp)(nil),       // 27: gorados.osd.OmapGetKeysOp
+	(*OmapGetValsByKeysOp)(nil), // 28: gorados.osd.OmapGetValsByKeysOp
+	(*OmapGetHeaderOp)(nil),     // 29: gorados.osd.OmapGetHeaderOp
+	(*Xattr)(nil),               // 30: gorados.osd.Xattr
+	(*SubOpResult)(nil),         // 31: gorados.osd.SubOpResult
+	(*OpReply)(nil),             // 32: gorados.osd.OpReply
+	(*ListObjectsRequest)(nil),  // 33: gorados.osd.ListObjectsRequest
+	(*ListObjectsReply)(nil),    // 34: gorados.osd.ListObjectsReply
+	(*RepOpRequest)(nil),        // 35: gorados.osd.RepOpRequest
+	(*RepOpReply)(nil),          // 36: gorados.osd.RepOpReply
+	(*Transaction)(nil),         // 37: gorados.osd.Transaction
+	(*TxOp)(nil),                // 38: gorados.osd.TxOp
+	(*TouchTx)(nil),             // 39: gorados.osd.TouchTx
+	(*PeeringMessage)(nil),      // 40: gorados.osd.PeeringMessage
+	(*PGQuery)(nil),             // 41: gorados.osd.PGQuery
+	(*PGNotify)(nil),            // 42: gorados.osd.PGNotify
+	(*PGActivate)(nil),          // 43: gorados.osd.PGActivate
+	(*PGActivated)(nil),         // 44: gorados.osd.PGActivated
+	(*PGLog)(nil),               // 45: gorados.osd.PGLog
+	(*PullRequest)(nil),         // 46: gorados.osd.PullRequest
+	(*ObjectState)(nil),         // 47: gorados.osd.ObjectState
+	(*RecoverRequest)(nil),      // 48: gorados.osd.RecoverRequest
+	(*ListPGRequest)(nil),       // 49: gorados.osd.ListPGRequest
+	(*ListPGReply)(nil),         // 50: gorados.osd.ListPGReply
+	(*RecoverReply)(nil),        // 51: gorados.osd.RecoverReply
+	(*PeeringAck)(nil),          // 52: gorados.osd.PeeringAck
+	(*PGStatsRequest)(nil),      // 53: gorados.osd.PGStatsRequest
+	(*PGStat)(nil),              // 54: gorados.osd.PGStat
+	(*PGStatsReply)(nil),        // 55: gorados.osd.PGStatsReply
 }
 var file_osd_proto_depIdxs = []int32{
-	2,  // 0: gorados.osd.OpRequest.reqid:type_name -> gorados.osd.ReqID
-	3,  // 1: gorados.osd.OpRequest.object:type_name -> gorados.osd.ObjectLocator
-	6,  // 2: gorados.osd.OpRequest.ops:type_name -> gorados.osd.SubOp
-	7,  // 3: gorados.osd.SubOp.write:type_name -> gorados.osd.WriteOp
-	8,  // 4: gorados.osd.SubOp.write_full:type_name -> gorados.osd.WriteFullOp
-	9,  // 5: gorados.osd.SubOp.append:type_name -> gorados.osd.AppendOp
-	10, // 6: gorados.osd.SubOp.truncate:type_name -> gorados.osd.TruncateOp
-	11, // 7: gorados.osd.SubOp.remove:type_name -> gorados.osd.RemoveOp
-	12, // 8: gorados.osd.SubOp.create:type_name -> gorados.osd.CreateOp
-	13, // 9: gorados.osd.SubOp.set_xattr:type_name -> gorados.osd.SetXattrOp
-	14, // 10: gorados.osd.SubOp.rm_xattr:type_name -> gorados.osd.RmXattrOp
-	16, // 11: gorados.osd.SubOp.omap_set_vals:type_name -> gorados.osd.OmapSetValsOp
-	17, // 12: gorados.osd.SubOp.omap_rm_keys:type_name -> gorados.osd.OmapRmKeysOp
-	18, // 13: gorados.osd.SubOp.omap_clear:type_name -> gorados.osd.OmapClearOp
-	19, // 14: gorados.osd.SubOp.omap_set_header:type_name -> gorados.osd.OmapSetHeaderOp
-	20, // 15: gorados.osd.SubOp.read:type_name -> gorados.osd.ReadOp
-	21, // 16: gorados.osd.SubOp.stat:type_name -> gorados.osd.StatOp
-	22, // 17: gorados.osd.SubOp.get_xattr:type_name -> gorados.osd.GetXattrOp
-	23, // 18: gorados.osd.SubOp.get_xattrs:type_name -> gorados.osd.GetXattrsOp
-	24, // 19: gorados.osd.SubOp.omap_get_vals:type_name -> gorados.osd.OmapGetValsOp
-	25, // 20: gorados.osd.SubOp.omap_get_keys:type_name -> gorados.osd.OmapGetKeysOp
-	26, // 21: gorados.osd.SubOp.omap_get_vals_by_keys:type_name -> gorados.osd.OmapGetValsByKeysOp
-	27, // 22: gorados.osd.SubOp.omap_get_header:type_name -> gorados.osd.OmapGetHeaderOp
-	15, // 23: gorados.osd.OmapSetValsOp.entries:type_name -> gorados.osd.OmapEntry
-	0,  // 24: gorados.osd.SubOpResult.result:type_name -> gorados.osd.Result
-	28, // 25: gorados.osd.SubOpResult.xattrs:type_name -> gorados.osd.Xattr
-	15, // 26: gorados.osd.SubOpResult.entries:type_name -> gorados.osd.OmapEntry
-	0,  // 27: gorados.osd.OpReply.result:type_name -> gorados.osd.Result
-	29, // 28: gorados.osd.OpReply.results:type_name -> gorados.osd.SubOpResult
-	4,  // 29: gorados.osd.OpReply.version:type_name -> gorados.osd.Eversion
-	0,  // 30: gorados.osd.ListObjectsReply.result:type_name -> gorados.osd.Result
-	3,  // 31: gorados.osd.ListObjectsReply.objects:type_name -> gorados.osd.ObjectLocator
-	35, // 32: gorados.osd.RepOpRequest.txn:type_name -> gorados.osd.Transaction
-	4,  // 33: gorados.osd.RepOpRequest.trim_to:type_name -> gorados.osd.Eversion
-	0,  // 34: gorados.osd.RepOpReply.result:type_name -> gorados.osd.Result
-	4,  // 35: gorados.osd.RepOpReply.last_update:type_name -> gorados.osd.Eversion
-	3,  // 36: gorados.osd.Transaction.object:type_name -> gorados.osd.ObjectLocator
-	36, // 37: gorados.osd.Transaction.ops:type_name -> gorados.osd.TxOp
-	37, // 38: gorados.osd.TxOp.touch:type_name -> gorados.osd.TouchTx
-	7,  // 39: gorados.osd.TxOp.write:type_name -> gorados.osd.WriteOp
-	10, // 40: gorados.osd.TxOp.truncate:type_name -> gorados.osd.TruncateOp
-	11, // 41: gorados.osd.TxOp.remove:type_name -> gorados.osd.RemoveOp
-	13, // 42: gorados.osd.TxOp.set_xattr:type_name -> gorados.osd.SetXattrOp
-	14, // 43: gorados.osd.TxOp.rm_xattr:type_name -> gorados.osd.RmXattrOp
-	16, // 44: gorados.osd.TxOp.omap_set_vals:type_name -> gorados.osd.OmapSetValsOp
-	17, // 45: gorados.osd.TxOp.omap_rm_keys:type_name -> gorados.osd.OmapRmKeysOp
-	18, // 46: gorados.osd.TxOp.omap_clear:type_name -> gorados.osd.OmapClearOp
-	19, // 47: gorados.osd.TxOp.omap_set_header:type_name -> gorados.osd.OmapSetHeaderOp
-	39, // 48: gorados.osd.PeeringMessage.query:type_name -> gorados.osd.PGQuery
-	40, // 49: gorados.osd.PeeringMessage.notify:type_name -> gorados.osd.PGNotify
-	41, // 50: gorados.osd.PeeringMessage.activate:type_name -> gorados.osd.PGActivate
-	43, // 51: gorados.osd.PeeringMessage.log:type_name -> gorados.osd.PGLog
-	42, // 52: gorados.osd.PeeringMessage.activated:type_name -> gorados.osd.PGActivated
-	1,  // 53: gorados.osd.PGQuery.kind:type_name -> gorados.osd.PGQuery.Kind
-	4,  // 54: gorados.osd.PGLog.tail:type_name -> gorados.osd.Eversion
-	3,  // 55: gorados.osd.PullRequest.object:type_name -> gorados.osd.ObjectLocator
-	0,  // 56: gorados.osd.ObjectState.result:type_name -> gorados.osd.Result
-	3,  // 57: gorados.osd.ObjectState.object:type_name -> gorados.osd.ObjectLocator
-	28, // 58: gorados.osd.ObjectState.xattrs:type_name -> gorados.osd.Xattr
-	15, // 59: gorados.osd.ObjectState.omap:type_name -> gorados.osd.OmapEntry
-	4,  // 60: gorados.osd.ObjectState.version:type_name -> gorados.osd.Eversion
-	45, // 61: gorados.osd.RecoverRequest.objects:type_name -> gorados.osd.ObjectState
-	4,  // 62: gorados.osd.RecoverRequest.rewind_to:type_name -> gorados.osd.Eversion
-	4,  // 63: gorados.osd.RecoverRequest.tail:type_name -> gorados.osd.Eversion
-	3,  // 64: gorados.osd.RecoverRequest.present:type_name -> gorados.osd.ObjectLocator
-	0,  // 65: gorados.osd.ListPGReply.result:type_name -> gorados.osd.Result
-	3,  // 66: gorados.osd.ListPGReply.objects:type_name -> gorados.osd.ObjectLocator
-	0,  // 67: gorados.osd.RecoverReply.result:type_name -> gorados.osd.Result
-	4,  // 68: gorados.osd.RecoverReply.last_update:type_name -> gorados.osd.Eversion
-	0,  // 69: gorados.osd.PeeringAck.result:type_name -> gorados.osd.Result
-	0,  // 70: gorados.osd.PGStatsReply.result:type_name -> gorados.osd.Result
-	52, // 71: gorados.osd.PGStatsReply.pgs:type_name -> gorados.osd.PGStat
-	5,  // 72: gorados.osd.ObjectService.Execute:input_type -> gorados.osd.OpRequest
-	31, // 73: gorados.osd.ObjectService.ListObjects:input_type -> gorados.osd.ListObjectsRequest
-	51, // 74: gorados.osd.ObjectService.PGStats:input_type -> gorados.osd.PGStatsRequest
-	33, // 75: gorados.osd.OSDCluster.RepOp:input_type -> gorados.osd.RepOpRequest
-	38, // 76: gorados.osd.OSDCluster.Peering:input_type -> gorados.osd.PeeringMessage
-	44, // 77: gorados.osd.OSDCluster.Pull:input_type -> gorados.osd.PullRequest
-	46, // 78: gorados.osd.OSDCluster.Recover:input_type -> gorados.osd.RecoverRequest
-	47, // 79: gorados.osd.OSDCluster.ListPG:input_type -> gorados.osd.ListPGRequest
-	30, // 80: gorados.osd.ObjectService.Execute:output_type -> gorados.osd.OpReply
-	32, // 81: gorados.osd.ObjectService.ListObjects:output_type -> gorados.osd.ListObjectsReply
-	53, // 82: gorados.osd.ObjectService.PGStats:output_type -> gorados.osd.PGStatsReply
-	34, // 83: gorados.osd.OSDCluster.RepOp:output_type -> gorados.osd.RepOpReply
-	50, // 84: gorados.osd.OSDCluster.Peering:output_type -> gorados.osd.PeeringAck
-	45, // 85: gorados.osd.OSDCluster.Pull:output_type -> gorados.osd.ObjectState
-	49, // 86: gorados.osd.OSDCluster.Recover:output_type -> gorados.osd.RecoverReply
-	48, // 87: gorados.osd.OSDCluster.ListPG:output_type -> gorados.osd.ListPGReply
-	80, // [80:88] is the sub-list for method output_type
-	72, // [72:80] is the sub-list for method input_type
-	72, // [72:72] is the sub-list for extension type_name
-	72, // [72:72] is the sub-list for extension extendee
-	0,  // [0:72] is the sub-list for field type_name
+	0,  // 0: gorados.osd.PingReply.result:type_name -> gorados.osd.Result
+	4,  // 1: gorados.osd.OpRequest.reqid:type_name -> gorados.osd.ReqID
+	5,  // 2: gorados.osd.OpRequest.object:type_name -> gorados.osd.ObjectLocator
+	8,  // 3: gorados.osd.OpRequest.ops:type_name -> gorados.osd.SubOp
+	9,  // 4: gorados.osd.SubOp.write:type_name -> gorados.osd.WriteOp
+	10, // 5: gorados.osd.SubOp.write_full:type_name -> gorados.osd.WriteFullOp
+	11, // 6: gorados.osd.SubOp.append:type_name -> gorados.osd.AppendOp
+	12, // 7: gorados.osd.SubOp.truncate:type_name -> gorados.osd.TruncateOp
+	13, // 8: gorados.osd.SubOp.remove:type_name -> gorados.osd.RemoveOp
+	14, // 9: gorados.osd.SubOp.create:type_name -> gorados.osd.CreateOp
+	15, // 10: gorados.osd.SubOp.set_xattr:type_name -> gorados.osd.SetXattrOp
+	16, // 11: gorados.osd.SubOp.rm_xattr:type_name -> gorados.osd.RmXattrOp
+	18, // 12: gorados.osd.SubOp.omap_set_vals:type_name -> gorados.osd.OmapSetValsOp
+	19, // 13: gorados.osd.SubOp.omap_rm_keys:type_name -> gorados.osd.OmapRmKeysOp
+	20, // 14: gorados.osd.SubOp.omap_clear:type_name -> gorados.osd.OmapClearOp
+	21, // 15: gorados.osd.SubOp.omap_set_header:type_name -> gorados.osd.OmapSetHeaderOp
+	22, // 16: gorados.osd.SubOp.read:type_name -> gorados.osd.ReadOp
+	23, // 17: gorados.osd.SubOp.stat:type_name -> gorados.osd.StatOp
+	24, // 18: gorados.osd.SubOp.get_xattr:type_name -> gorados.osd.GetXattrOp
+	25, // 19: gorados.osd.SubOp.get_xattrs:type_name -> gorados.osd.GetXattrsOp
+	26, // 20: gorados.osd.SubOp.omap_get_vals:type_name -> gorados.osd.OmapGetValsOp
+	27, // 21: gorados.osd.SubOp.omap_get_keys:type_name -> gorados.osd.OmapGetKeysOp
+	28, // 22: gorados.osd.SubOp.omap_get_vals_by_keys:type_name -> gorados.osd.OmapGetValsByKeysOp
+	29, // 23: gorados.osd.SubOp.omap_get_header:type_name -> gorados.osd.OmapGetHeaderOp
+	17, // 24: gorados.osd.OmapSetValsOp.entries:type_name -> gorados.osd.OmapEntry
+	0,  // 25: gorados.osd.SubOpResult.result:type_name -> gorados.osd.Result
+	30, // 26: gorados.osd.SubOpResult.xattrs:type_name -> gorados.osd.Xattr
+	17, // 27: gorados.osd.SubOpResult.entries:type_name -> gorados.osd.OmapEntry
+	0,  // 28: gorados.osd.OpReply.result:type_name -> gorados.osd.Result
+	31, // 29: gorados.osd.OpReply.results:type_name -> gorados.osd.SubOpResult
+	6,  // 30: gorados.osd.OpReply.version:type_name -> gorados.osd.Eversion
+	0,  // 31: gorados.osd.ListObjectsReply.result:type_name -> gorados.osd.Result
+	5,  // 32: gorados.osd.ListObjectsReply.objects:type_name -> gorados.osd.ObjectLocator
+	37, // 33: gorados.osd.RepOpRequest.txn:type_name -> gorados.osd.Transaction
+	6,  // 34: gorados.osd.RepOpRequest.trim_to:type_name -> gorados.osd.Eversion
+	0,  // 35: gorados.osd.RepOpReply.result:type_name -> gorados.osd.Result
+	6,  // 36: gorados.osd.RepOpReply.last_update:type_name -> gorados.osd.Eversion
+	5,  // 37: gorados.osd.Transaction.object:type_name -> gorados.osd.ObjectLocator
+	38, // 38: gorados.osd.Transaction.ops:type_name -> gorados.osd.TxOp
+	39, // 39: gorados.osd.TxOp.touch:type_name -> gorados.osd.TouchTx
+	9,  // 40: gorados.osd.TxOp.write:type_name -> gorados.osd.WriteOp
+	12, // 41: gorados.osd.TxOp.truncate:type_name -> gorados.osd.TruncateOp
+	13, // 42: gorados.osd.TxOp.remove:type_name -> gorados.osd.RemoveOp
+	15, // 43: gorados.osd.TxOp.set_xattr:type_name -> gorados.osd.SetXattrOp
+	16, // 44: gorados.osd.TxOp.rm_xattr:type_name -> gorados.osd.RmXattrOp
+	18, // 45: gorados.osd.TxOp.omap_set_vals:type_name -> gorados.osd.OmapSetValsOp
+	19, // 46: gorados.osd.TxOp.omap_rm_keys:type_name -> gorados.osd.OmapRmKeysOp
+	20, // 47: gorados.osd.TxOp.omap_clear:type_name -> gorados.osd.OmapClearOp
+	21, // 48: gorados.osd.TxOp.omap_set_header:type_name -> gorados.osd.OmapSetHeaderOp
+	41, // 49: gorados.osd.PeeringMessage.query:type_name -> gorados.osd.PGQuery
+	42, // 50: gorados.osd.PeeringMessage.notify:type_name -> gorados.osd.PGNotify
+	43, // 51: gorados.osd.PeeringMessage.activate:type_name -> gorados.osd.PGActivate
+	45, // 52: gorados.osd.PeeringMessage.log:type_name -> gorados.osd.PGLog
+	44, // 53: gorados.osd.PeeringMessage.activated:type_name -> gorados.osd.PGActivated
+	1,  // 54: gorados.osd.PGQuery.kind:type_name -> gorados.osd.PGQuery.Kind
+	6,  // 55: gorados.osd.PGLog.tail:type_name -> gorados.osd.Eversion
+	5,  // 56: gorados.osd.PullRequest.object:type_name -> gorados.osd.ObjectLocator
+	0,  // 57: gorados.osd.ObjectState.result:type_name -> gorados.osd.Result
+	5,  // 58: gorados.osd.ObjectState.object:type_name -> gorados.osd.ObjectLocator
+	30, // 59: gorados.osd.ObjectState.xattrs:type_name -> gorados.osd.Xattr
+	17, // 60: gorados.osd.ObjectState.omap:type_name -> gorados.osd.OmapEntry
+	6,  // 61: gorados.osd.ObjectState.version:type_name -> gorados.osd.Eversion
+	47, // 62: gorados.osd.RecoverRequest.objects:type_name -> gorados.osd.ObjectState
+	6,  // 63: gorados.osd.RecoverRequest.rewind_to:type_name -> gorados.osd.Eversion
+	6,  // 64: gorados.osd.RecoverRequest.tail:type_name -> gorados.osd.Eversion
+	5,  // 65: gorados.osd.RecoverRequest.present:type_name -> gorados.osd.ObjectLocator
+	0,  // 66: gorados.osd.ListPGReply.result:type_name -> gorados.osd.Result
+	5,  // 67: gorados.osd.ListPGReply.objects:type_name -> gorados.osd.ObjectLocator
+	0,  // 68: gorados.osd.RecoverReply.result:type_name -> gorados.osd.Result
+	6,  // 69: gorados.osd.RecoverReply.last_update:type_name -> gorados.osd.Eversion
+	0,  // 70: gorados.osd.PeeringAck.result:type_name -> gorados.osd.Result
+	0,  // 71: gorados.osd.PGStatsReply.result:type_name -> gorados.osd.Result
+	54, // 72: gorados.osd.PGStatsReply.pgs:type_name -> gorados.osd.PGStat
+	7,  // 73: gorados.osd.ObjectService.Execute:input_type -> gorados.osd.OpRequest
+	33, // 74: gorados.osd.ObjectService.ListObjects:input_type -> gorados.osd.ListObjectsRequest
+	53, // 75: gorados.osd.ObjectService.PGStats:input_type -> gorados.osd.PGStatsRequest
+	2,  // 76: gorados.osd.Heartbeat.Ping:input_type -> gorados.osd.PingRequest
+	35, // 77: gorados.osd.OSDCluster.RepOp:input_type -> gorados.osd.RepOpRequest
+	40, // 78: gorados.osd.OSDCluster.Peering:input_type -> gorados.osd.PeeringMessage
+	46, // 79: gorados.osd.OSDCluster.Pull:input_type -> gorados.osd.PullRequest
+	48, // 80: gorados.osd.OSDCluster.Recover:input_type -> gorados.osd.RecoverRequest
+	49, // 81: gorados.osd.OSDCluster.ListPG:input_type -> gorados.osd.ListPGRequest
+	32, // 82: gorados.osd.ObjectService.Execute:output_type -> gorados.osd.OpReply
+	34, // 83: gorados.osd.ObjectService.ListObjects:output_type -> gorados.osd.ListObjectsReply
+	55, // 84: gorados.osd.ObjectService.PGStats:output_type -> gorados.osd.PGStatsReply
+	3,  // 85: gorados.osd.Heartbeat.Ping:output_type -> gorados.osd.PingReply
+	36, // 86: gorados.osd.OSDCluster.RepOp:output_type -> gorados.osd.RepOpReply
+	52, // 87: gorados.osd.OSDCluster.Peering:output_type -> gorados.osd.PeeringAck
+	47, // 88: gorados.osd.OSDCluster.Pull:output_type -> gorados.osd.ObjectState
+	51, // 89: gorados.osd.OSDCluster.Recover:output_type -> gorados.osd.RecoverReply
+	50, // 90: gorados.osd.OSDCluster.ListPG:output_type -> gorados.osd.ListPGReply
+	82, // [82:91] is the sub-list for method output_type
+	73, // [73:82] is the sub-list for method input_type
+	73, // [73:73] is the sub-list for extension type_name
+	73, // [73:73] is the sub-list for extension extendee
+	0,  // [0:73] is the sub-list for field type_name
 }
 
 func init() { file_osd_proto_init() }
@@ -4634,7 +4782,7 @@ func file_osd_proto_init() {
 	if File_osd_proto != nil {
 		return
 	}
-	file_osd_proto_msgTypes[4].OneofWrappers = []any{
+	file_osd_proto_msgTypes[6].OneofWrappers = []any{
 		(*SubOp_Write)(nil),
 		(*SubOp_WriteFull)(nil),
 		(*SubOp_Append)(nil),
@@ -4656,7 +4804,7 @@ func file_osd_proto_init() {
 		(*SubOp_OmapGetValsByKeys)(nil),
 		(*SubOp_OmapGetHeader)(nil),
 	}
-	file_osd_proto_msgTypes[34].OneofWrappers = []any{
+	file_osd_proto_msgTypes[36].OneofWrappers = []any{
 		(*TxOp_Touch)(nil),
 		(*TxOp_Write)(nil),
 		(*TxOp_Truncate)(nil),
@@ -4668,7 +4816,7 @@ func file_osd_proto_init() {
 		(*TxOp_OmapClear)(nil),
 		(*TxOp_OmapSetHeader)(nil),
 	}
-	file_osd_proto_msgTypes[36].OneofWrappers = []any{
+	file_osd_proto_msgTypes[38].OneofWrappers = []any{
 		(*PeeringMessage_Query)(nil),
 		(*PeeringMessage_Notify)(nil),
 		(*PeeringMessage_Activate)(nil),
@@ -4681,9 +4829,9 @@ func file_osd_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_osd_proto_rawDesc), len(file_osd_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   52,
+			NumMessages:   54,
 			NumExtensions: 0,
-			NumServices:   2,
+			NumServices:   3,
 		},
 		GoTypes:           file_osd_proto_goTypes,
 		DependencyIndexes: file_osd_proto_depIdxs,

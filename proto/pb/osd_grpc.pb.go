@@ -236,6 +236,116 @@ var ObjectService_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
+	Heartbeat_Ping_FullMethodName = "/gorados.osd.Heartbeat/Ping"
+)
+
+// HeartbeatClient is the client API for Heartbeat service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// Heartbeat is served on both addresses of an OSD: peers ping the public
+// address (front) and the cluster address (back) and report an OSD that
+// stops answering on either to the monitors.
+type HeartbeatClient interface {
+	Ping(ctx context.Context, in *PingRequest, opts ...grpc.CallOption) (*PingReply, error)
+}
+
+type heartbeatClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewHeartbeatClient(cc grpc.ClientConnInterface) HeartbeatClient {
+	return &heartbeatClient{cc}
+}
+
+func (c *heartbeatClient) Ping(ctx context.Context, in *PingRequest, opts ...grpc.CallOption) (*PingReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PingReply)
+	err := c.cc.Invoke(ctx, Heartbeat_Ping_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// HeartbeatServer is the server API for Heartbeat service.
+// All implementations must embed UnimplementedHeartbeatServer
+// for forward compatibility.
+//
+// Heartbeat is served on both addresses of an OSD: peers ping the public
+// address (front) and the cluster address (back) and report an OSD that
+// stops answering on either to the monitors.
+type HeartbeatServer interface {
+	Ping(context.Context, *PingRequest) (*PingReply, error)
+	mustEmbedUnimplementedHeartbeatServer()
+}
+
+// UnimplementedHeartbeatServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedHeartbeatServer struct{}
+
+func (UnimplementedHeartbeatServer) Ping(context.Context, *PingRequest) (*PingReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method Ping not implemented")
+}
+func (UnimplementedHeartbeatServer) mustEmbedUnimplementedHeartbeatServer() {}
+func (UnimplementedHeartbeatServer) testEmbeddedByValue()                   {}
+
+// UnsafeHeartbeatServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to HeartbeatServer will
+// result in compilation errors.
+type UnsafeHeartbeatServer interface {
+	mustEmbedUnimplementedHeartbeatServer()
+}
+
+func RegisterHeartbeatServer(s grpc.ServiceRegistrar, srv HeartbeatServer) {
+	// If the following call panics, it indicates UnimplementedHeartbeatServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&Heartbeat_ServiceDesc, srv)
+}
+
+func _Heartbeat_Ping_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HeartbeatServer).Ping(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Heartbeat_Ping_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HeartbeatServer).Ping(ctx, req.(*PingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// Heartbeat_ServiceDesc is the grpc.ServiceDesc for Heartbeat service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var Heartbeat_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "gorados.osd.Heartbeat",
+	HandlerType: (*HeartbeatServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "Ping",
+			Handler:    _Heartbeat_Ping_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "osd.proto",
+}
+
+const (
 	OSDCluster_RepOp_FullMethodName   = "/gorados.osd.OSDCluster/RepOp"
 	OSDCluster_Peering_FullMethodName = "/gorados.osd.OSDCluster/Peering"
 	OSDCluster_Pull_FullMethodName    = "/gorados.osd.OSDCluster/Pull"

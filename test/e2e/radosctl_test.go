@@ -105,7 +105,7 @@ func TestRadosctlQuickstart(t *testing.T) {
 	if n := strings.Count(status, " running "); n != 7 || !strings.Contains(status, "3/3 monitors in quorum") {
 		t.Fatalf("dev status (%d running):\n%s", n, status)
 	}
-	killedPrimaryIsStale(t, env, dir)
+	killedPrimaryMarkedDown(t, env, dir)
 
 	radosctl(t, nil, nil, false, "dev", "down", "--dir", dir)
 	stopped = true
@@ -148,11 +148,11 @@ func TestSystemdUnitsUseKnownFlags(t *testing.T) {
 	}
 }
 
-// killedPrimaryIsStale kills (-9) the primary of PG 1.0: without
-// heartbeats it stays up in the map, and status must say that its PGs are
-// stale rather than show them active; restarted, every PG is active+clean
-// again.
-func killedPrimaryIsStale(t *testing.T, env []string, dir string) {
+// killedPrimaryMarkedDown kills (-9) the primary of PG 1.0: its peers
+// find nothing listening at its addresses and report it, the monitors mark
+// it down, and its PGs go on with two copies (active+undersized+degraded);
+// restarted, it boots again and every PG is active+clean.
+func killedPrimaryMarkedDown(t *testing.T, env []string, dir string) {
 	t.Helper()
 	out, _ := radosctl(t, env, nil, false, "pg", "dump", "--format", "json")
 	var dump struct {
@@ -167,9 +167,13 @@ func killedPrimaryIsStale(t *testing.T, env []string, dir string) {
 	}
 	victim := fmt.Sprintf("osd.%d", dump.PGs[0].ActingPrimary)
 	radosctl(t, nil, nil, false, "dev", "kill", victim, "--dir", dir)
-	waitStatus(t, env, "stale", "Reduced data availability")
+	waitStatus(t, env, "1 osds down", "active+undersized+degraded")
+	radosctl(t, env, []byte("written while "+victim+" is down"), false, "-p", "data", "put", "while-down", "-")
 	radosctl(t, nil, nil, false, "dev", "start", victim, "--dir", dir)
 	waitStatus(t, env, "HEALTH_OK", "pgs:     16 active+clean")
+	if got, _ := radosctl(t, env, nil, false, "-p", "data", "get", "while-down", "-"); got != "written while "+victim+" is down" {
+		t.Fatalf("object written while %s was down: %q", victim, got)
+	}
 }
 
 // waitStatus polls `radosctl status` until it contains every one of want.
