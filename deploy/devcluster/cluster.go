@@ -201,14 +201,14 @@ func (c *Cluster) args(d *Daemon) ([]string, error) {
 	exists := statErr == nil
 	if d.Kind == KindMon {
 		if exists {
-			return []string{"--data", data}, nil
+			return append([]string{"--data", data}, c.cfg.MonArgs...), nil
 		}
 		var members []string
 		for _, m := range c.layout.Mons() {
 			members = append(members, monID(m)+"="+m.Addr)
 		}
-		return []string{"--id", monID(d), "--data", data, "--addr", d.Addr,
-			"--initial-members", strings.Join(members, ","), "--http", d.HTTPAddr}, nil
+		return append([]string{"--id", monID(d), "--data", data, "--addr", d.Addr,
+			"--initial-members", strings.Join(members, ","), "--http", d.HTTPAddr}, c.cfg.MonArgs...), nil
 	}
 	if !exists {
 		c.logf("creating %s on %s (osd mkfs)", d.Name, d.Host)

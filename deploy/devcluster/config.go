@@ -46,8 +46,9 @@ type Config struct {
 	BinDir string
 	// Env is added to every daemon's environment (e.g. GORADOS_FAILPOINTS).
 	Env []string
-	// OSDArgs are extra flags for every OSD run (not mkfs).
-	OSDArgs []string
+	// OSDArgs are extra flags for every OSD run (not mkfs), MonArgs for
+	// every monitor run.
+	OSDArgs, MonArgs []string
 	// Background starts the daemons in their own sessions so that they
 	// outlive the launcher; Stop or Down stops them.
 	Background bool

@@ -1,0 +1,94 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorados/gorados/client"
+	"github.com/gorados/gorados/deploy/devcluster"
+	"github.com/gorados/gorados/deploy/devcluster/devclustertest"
+)
+
+// TestHungOSDMarkedDown: an OSD that stops answering without closing its
+// sockets (SIGSTOP: a hung process, not a crash) is reported by its peers
+// on distinct hosts once the heartbeat grace has passed and marked down by
+// the monitors; its PGs serve reads and writes with the other copies
+// meanwhile. Resumed (SIGCONT), it sees itself marked down, boots again,
+// and every PG becomes active again with every object intact.
+func TestHungOSDMarkedDown(t *testing.T) {
+	ctx := testCtx(t, 3*time.Minute)
+	c, err := devcluster.Up(ctx, devcluster.Config{Dir: filepath.Join(tmpRoot, "heartbeat"), BinDir: binDir,
+		Out: io.Discard, Timeout: 90 * time.Second, PGNum: 16,
+		OSDArgs: []string{"--heartbeat-interval", "500ms", "--heartbeat-grace", "3s"},
+		MonArgs: []string{"--osd-heartbeat-grace", "3s"}})
+	if err != nil {
+		t.Fatalf("start the cluster: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			devclustertest.DumpLogs(t, c, 40)
+		}
+		c.Stop()
+	})
+	conn := connect(t, c, client.Config{})
+	pool := openPool(t, c, conn)
+	before := mixedObjects("hb-before", 32, 7)
+	mustWrite(t, ctx, pool, before, 8)
+
+	const victim = "osd.1"
+	pid, ok := c.PID(victim)
+	if !ok {
+		t.Fatalf("%s is not running", victim)
+	}
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	defer func() {
+		if !resumed {
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+		}
+	}()
+	stopped := time.Now()
+	waitOSD(t, ctx, c, 1, false)
+	t.Logf("%s hung: marked down after %s", victim, time.Since(stopped).Round(100*time.Millisecond))
+
+	during := mixedObjects("hb-during", 32, 8)
+	mustWrite(t, ctx, pool, during, 8)
+	mustVerify(t, ctx, pool, before, 8)
+
+	if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	resumed = true
+	waitOSD(t, ctx, c, 1, true)
+	if err := c.WaitActive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mustVerify(t, ctx, pool, append(before, during...), 8)
+}
+
+// waitOSD polls the monitors' map until OSD id is up (or down).
+func waitOSD(t *testing.T, ctx context.Context, c *devcluster.Cluster, id int32, up bool) {
+	t.Helper()
+	mc, err := c.MonClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mc.Close()
+	for {
+		m, err := mc.GetMap(ctx)
+		if err == nil && m.IsUp(id) == up {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("osd.%d never became %s: %v", id, map[bool]string{true: "up", false: "down"}[up], fmt.Sprint(err))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
