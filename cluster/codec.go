@@ -105,7 +105,7 @@ func osdToPB(id int32, o *OSD) *pb.Osd {
 		Host: o.Host, DeviceClass: o.DeviceClass, PublicAddr: o.PublicAddr, ClusterAddr: o.ClusterAddr,
 		HeartbeatFront: o.HeartbeatFront, HeartbeatBack: o.HeartbeatBack, UpFrom: uint32(o.UpFrom),
 		UpThru: uint32(o.UpThru), DownAt: uint32(o.DownAt), LastCleanBegin: uint32(o.LastCleanBegin),
-		LastCleanEnd: uint32(o.LastCleanEnd)}
+		LastCleanEnd: uint32(o.LastCleanEnd), AutoOut: o.AutoOut}
 	if !o.UUID.IsZero() {
 		r.Uuid = o.UUID[:]
 	}
@@ -117,7 +117,7 @@ func osdFromPB(p *pb.Osd) (OSD, error) {
 		Host: p.Host, DeviceClass: p.DeviceClass, PublicAddr: p.PublicAddr, ClusterAddr: p.ClusterAddr,
 		HeartbeatFront: p.HeartbeatFront, HeartbeatBack: p.HeartbeatBack, UpFrom: Epoch(p.UpFrom),
 		UpThru: Epoch(p.UpThru), DownAt: Epoch(p.DownAt), LastCleanBegin: Epoch(p.LastCleanBegin),
-		LastCleanEnd: Epoch(p.LastCleanEnd)}
+		LastCleanEnd: Epoch(p.LastCleanEnd), AutoOut: p.AutoOut}
 	switch len(p.Uuid) {
 	case 0:
 	case 16:

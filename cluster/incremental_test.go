@@ -52,7 +52,7 @@ func randomOSD(r *rand.Rand) OSD {
 		PublicAddr: fmt.Sprintf("10.0.0.%d:6800", r.IntN(255)), ClusterAddr: fmt.Sprintf("10.1.0.%d:6801", r.IntN(255)),
 		HeartbeatFront: "10.0.0.1:6802", HeartbeatBack: "10.1.0.1:6803",
 		UpFrom: Epoch(r.IntN(100)), UpThru: Epoch(r.IntN(100)), DownAt: Epoch(r.IntN(100)),
-		LastCleanBegin: Epoch(r.IntN(50)), LastCleanEnd: Epoch(50 + r.IntN(50))}
+		LastCleanBegin: Epoch(r.IntN(50)), LastCleanEnd: Epoch(50 + r.IntN(50)), AutoOut: r.IntN(4) == 0}
 	o.UUID[0], o.UUID[15] = byte(r.Uint32()), byte(r.Uint32())
 	return o
 }

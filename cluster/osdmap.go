@@ -132,6 +132,9 @@ type OSD struct {
 	DownAt          Epoch // epoch it was last marked down
 	LastCleanBegin  Epoch // last interval [begin, end) it shut down cleanly in
 	LastCleanEnd    Epoch
+	// AutoOut: the monitors marked it out because it stayed down (Ceph's
+	// AUTOOUT); booting marks it in again. An operator's in or out clears it.
+	AutoOut bool
 }
 
 // In reports whether the OSD takes data (non-zero reweight).

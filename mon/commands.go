@@ -192,6 +192,8 @@ func execute(m *cluster.OSDMap, cmd Command, lim Limits) (Result, error) {
 		return setFlag(m, c)
 	case OSDMarkFailed:
 		return markFailed(m, c)
+	case OSDAutoOut:
+		return autoOut(m, c)
 	}
 	return Result{}, errorf(ErrInvalidArgument, "unknown command %T", cmd)
 }
@@ -445,8 +447,10 @@ func osdBoot(m *cluster.OSDMap, c OSDBoot) (Result, error) {
 		o.Up, o.UpFrom = true, m.Epoch
 	}
 	o.UpThru = m.Epoch
-	if firstBoot && m.Flags&cluster.FlagNoIn == 0 {
-		o.Weight = cluster.WeightIn
+	if (firstBoot || o.AutoOut) && m.Flags&cluster.FlagNoIn == 0 {
+		// A new OSD, or one the monitors marked out while it was down
+		// (mon_osd_auto_mark_new_in, mon_osd_auto_mark_auto_out_in).
+		o.Weight, o.AutoOut = cluster.WeightIn, false
 	}
 	return Result{Changed: true, Message: fmt.Sprintf("osd.%d is up", c.ID)}, nil
 }
@@ -543,7 +547,9 @@ func markOne(m *cluster.OSDMap, o *cluster.OSD, id int32, op string) (bool, stri
 		return true, fmt.Sprintf("marked down osd.%d", id), nil
 	case "out":
 		if !o.In() {
-			return false, fmt.Sprintf("osd.%d is already out", id), nil
+			changed := o.AutoOut // now the operator's out
+			o.AutoOut = false
+			return changed, fmt.Sprintf("osd.%d is already out", id), nil
 		}
 		o.Weight = cluster.WeightOut
 		return true, fmt.Sprintf("marked out osd.%d", id), nil
@@ -551,7 +557,7 @@ func markOne(m *cluster.OSDMap, o *cluster.OSD, id int32, op string) (bool, stri
 		if o.Weight == cluster.WeightIn {
 			return false, fmt.Sprintf("osd.%d is already in", id), nil
 		}
-		o.Weight = cluster.WeightIn
+		o.Weight, o.AutoOut = cluster.WeightIn, false
 		return true, fmt.Sprintf("marked in osd.%d", id), nil
 	case "rm":
 		return removeOSD(m, o, id)

@@ -76,11 +76,20 @@ type FailurePolicy struct {
 	// Expire drops a report its reporter stopped repeating (OSDs repeat
 	// theirs every few seconds while the target stays silent).
 	Expire time.Duration
+	// DownOut is how long an OSD stays down before the monitors mark it
+	// out, so that its data is copied elsewhere
+	// (mon_osd_down_out_interval, 600 s; zero: never).
+	DownOut time.Duration
+	// MinInRatio: no OSD is marked out automatically if that would leave
+	// fewer than this share of the existing OSDs in
+	// (mon_osd_min_in_ratio, 0.75).
+	MinInRatio float64
 }
 
 // DefaultFailurePolicy returns Ceph's defaults.
 func DefaultFailurePolicy() FailurePolicy {
-	return FailurePolicy{Grace: 20 * time.Second, MinReporters: 2, Expire: 60 * time.Second}
+	return FailurePolicy{Grace: 20 * time.Second, MinReporters: 2, Expire: 60 * time.Second,
+		DownOut: 600 * time.Second, MinInRatio: 0.75}
 }
 
 // failureReport is one reporter's current report about a target.
@@ -195,4 +204,102 @@ func osdNames(ids []int32) string {
 		s += "osd." + strconv.Itoa(int(id))
 	}
 	return s
+}
+
+// OSDAutoOut marks down OSDs out on the monitors' own account (they stayed
+// down for the down-out interval).
+type OSDAutoOut struct{ IDs []int32 }
+
+// Name implements Command.
+func (OSDAutoOut) Name() string { return "osd auto-out" }
+
+// autoOut executes OSDAutoOut: each OSD still down and in is marked out
+// with AutoOut set, unless noout is set.
+func autoOut(m *cluster.OSDMap, c OSDAutoOut) (Result, error) {
+	if m.Flags&cluster.FlagNoOut != 0 {
+		return Result{Message: "noout flag set: no OSD marked out"}, nil
+	}
+	var res Result
+	var marked []int32
+	for _, id := range c.IDs {
+		o, err := osdByID(m, id)
+		if err != nil {
+			return Result{}, err
+		}
+		if o.Up || !o.In() {
+			continue
+		}
+		o.Weight, o.AutoOut = cluster.WeightOut, true
+		marked = append(marked, id)
+	}
+	if len(marked) > 0 {
+		res.Changed = true
+		res.Message = "marked out " + osdNames(marked) + ": down for longer than the down-out interval"
+	}
+	return res, nil
+}
+
+// downOutTracker remembers since when the leader has seen each OSD down
+// and in (in memory: a new leader starts counting afresh, which can only
+// delay an automatic out, never hasten it).
+type downOutTracker struct {
+	mu        sync.Mutex
+	downSince map[int32]time.Time
+}
+
+// reset forgets every OSD's down time.
+func (d *downOutTracker) reset() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.downSince = nil
+}
+
+// due returns the OSDs of m to mark out at now under p: down and in for
+// at least p.DownOut, as many as keep the in share at or above
+// p.MinInRatio, lowest ids first.
+func (d *downOutTracker) due(m *cluster.OSDMap, p FailurePolicy, now time.Time) []int32 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.downSince == nil {
+		d.downSince = map[int32]time.Time{}
+	}
+	exists, in := 0, 0
+	seen := map[int32]bool{}
+	var candidates []int32
+	for i := range m.OSDs {
+		id := int32(i)
+		if !m.Exists(id) {
+			continue
+		}
+		exists++
+		if m.IsIn(id) {
+			in++
+		}
+		if m.IsUp(id) || !m.IsIn(id) {
+			continue
+		}
+		seen[id] = true
+		since, ok := d.downSince[id]
+		if !ok {
+			d.downSince[id] = now
+			continue
+		}
+		if p.DownOut > 0 && now.Sub(since) >= p.DownOut {
+			candidates = append(candidates, id)
+		}
+	}
+	for id := range d.downSince {
+		if !seen[id] {
+			delete(d.downSince, id)
+		}
+	}
+	var out []int32
+	for _, id := range candidates {
+		if float64(in-1) < p.MinInRatio*float64(exists) {
+			break
+		}
+		in--
+		out = append(out, id)
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gorados/gorados/cluster"
+	"github.com/gorados/gorados/crush"
 )
 
 // failureMap: osd.0 and osd.1 on host a, osd.2 on b, osd.3 on c, all up
@@ -91,5 +92,65 @@ func TestMarkFailed(t *testing.T) {
 	m.Flags &^= cluster.FlagNoDown
 	if res, err := Execute(m, OSDMarkFailed{ID: 2, UpFrom: 5, Why: "test"}, DefaultLimits()); err != nil || !res.Changed || m.OSDs[2].Up || m.OSDs[2].DownAt != m.Epoch {
 		t.Fatalf("mark down: %+v %v", res, err)
+	}
+}
+
+// TestDownOut: an OSD down and in is marked out once it has been down for
+// the interval (counted from when the leader first saw it down), no more
+// OSDs than keep the in share at the minimum, never under noout; booting
+// marks an auto-out OSD in again, an operator's out is kept.
+func TestDownOut(t *testing.T) {
+	m := failureMap()
+	m.OSDs[1].Up, m.OSDs[2].Up = false, false
+	p := FailurePolicy{DownOut: 10 * time.Second, MinInRatio: 0.5}
+	var d downOutTracker
+	t0 := time.Unix(1000, 0)
+	if ids := d.due(m, p, t0); len(ids) != 0 {
+		t.Fatalf("marked out at first sight: %v", ids)
+	}
+	if ids := d.due(m, p, t0.Add(9*time.Second)); len(ids) != 0 {
+		t.Fatalf("marked out before the interval: %v", ids)
+	}
+	ids := d.due(m, p, t0.Add(10*time.Second))
+	if len(ids) != 2 || ids[0] != 1 || ids[1] != 2 {
+		t.Fatalf("after the interval: %v, want [1 2] (2 of 4 in stays at 0.5)", ids)
+	}
+	p.MinInRatio = 0.75
+	if ids := d.due(m, p, t0.Add(10*time.Second)); len(ids) != 1 || ids[0] != 1 {
+		t.Fatalf("with min in ratio 0.75: %v, want [1]", ids)
+	}
+	m.OSDs[1].Up = true // back before being marked out: its clock stops
+	d.due(m, p, t0.Add(11*time.Second))
+	m.OSDs[1].Up = false
+	if ids := d.due(m, p, t0.Add(12*time.Second)); len(ids) != 1 || ids[0] != 2 {
+		t.Fatalf("osd.1 came back and went down again: %v, want [2]", ids)
+	}
+
+	m.Flags |= cluster.FlagNoOut
+	if res, err := Execute(m, OSDAutoOut{IDs: []int32{2}}, DefaultLimits()); err != nil || res.Changed || !m.OSDs[2].In() {
+		t.Fatalf("noout: %+v %v", res, err)
+	}
+	m.Flags &^= cluster.FlagNoOut
+	if res, err := Execute(m, OSDAutoOut{IDs: []int32{0, 2}}, DefaultLimits()); err != nil || !res.Changed ||
+		m.OSDs[2].In() || !m.OSDs[2].AutoOut || !m.OSDs[0].In() {
+		t.Fatalf("auto out of [0 2] with 0 up: %+v %v; osd.2 %+v", res, err, m.OSDs[2])
+	}
+	m.OSDs[2].UpFrom = 3
+	m.SetCrush(crush.NewDefaultMap())
+	if _, err := Execute(m, OSDBoot{ID: 2, PublicAddr: "127.0.0.1:1", ClusterAddr: "127.0.0.1:2", Host: "b"}, DefaultLimits()); err != nil {
+		t.Fatal(err)
+	}
+	if !m.OSDs[2].Up || !m.OSDs[2].In() || m.OSDs[2].AutoOut {
+		t.Fatalf("auto-out OSD after boot: %+v", m.OSDs[2])
+	}
+	m.OSDs[2].Up = false
+	if _, err := Execute(m, OSDMark{Op: "out", IDs: []int32{2}}, DefaultLimits()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Execute(m, OSDBoot{ID: 2, PublicAddr: "127.0.0.1:1", ClusterAddr: "127.0.0.1:2", Host: "b"}, DefaultLimits()); err != nil {
+		t.Fatal(err)
+	}
+	if m.OSDs[2].In() {
+		t.Fatal("booting marked in an OSD its operator had marked out")
 	}
 }

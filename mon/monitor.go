@@ -77,6 +77,7 @@ type Monitor struct {
 	tr       *transport
 	batch    *batcher
 	failures *failureTracker
+	downOut  downOutTracker
 	metrics  *metrics
 	log      *slog.Logger
 
@@ -239,6 +240,7 @@ func (m *Monitor) StartOn(lis net.Listener) error {
 	go m.batch.run()
 	go m.watchNode()
 	go m.checkPeerFSIDs()
+	go m.markDownOSDsOut()
 	m.log.Info("monitor started", "addr", lis.Addr().String(), "members", FormatMembers(m.ident.Members))
 	return nil
 }
@@ -274,6 +276,42 @@ func (m *Monitor) fsid() string {
 		return ""
 	}
 	return cur.FSID.String()
+}
+
+// markDownOSDsOut is the leader's periodic check for OSDs down longer than
+// the down-out interval (Ceph's OSDMonitor::tick), which it marks out.
+func (m *Monitor) markDownOSDsOut() {
+	p := m.cfg.Failure
+	if p.DownOut <= 0 {
+		return
+	}
+	every := min(max(p.DownOut/10, 100*time.Millisecond), 5*time.Second)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.stopped:
+			return
+		case <-t.C:
+		}
+		cur, _ := m.sm.current()
+		if !m.node.isLeader.Load() || cur == nil {
+			m.downOut.reset() // a later leadership counts afresh
+			continue
+		}
+		ids := m.downOut.due(cur, p, time.Now())
+		if len(ids) == 0 {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), proposalDeadline)
+		rep, err := m.batch.submit(ctx, &request{cmd: OSDAutoOut{IDs: ids}})
+		cancel()
+		if err != nil {
+			m.log.Warn("marking down OSDs out failed; retrying", "osds", ids, "err", err)
+		} else if rep.GetMessage() != "" {
+			m.log.Info(rep.GetMessage(), "epoch", rep.GetEpoch())
+		}
+	}
 }
 
 // onLeaderChange bootstraps the cluster when this monitor becomes the first

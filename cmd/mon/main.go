@@ -49,6 +49,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.cfg.Failure.Grace, "osd-heartbeat-grace", def.Grace, "how long an OSD must be silent before its peers' reports mark it down")
 	fs.IntVar(&o.cfg.Failure.MinReporters, "osd-min-down-reporters", def.MinReporters, "distinct hosts whose OSDs must report an OSD before it is marked down")
 	fs.DurationVar(&o.cfg.Failure.Expire, "osd-failure-report-expire", def.Expire, "forget a failure report its OSD stopped repeating after this long")
+	fs.DurationVar(&o.cfg.Failure.DownOut, "osd-down-out-interval", def.DownOut, "mark an OSD out after it has been down this long, so its data is copied elsewhere (0: never)")
+	fs.Float64Var(&o.cfg.Failure.MinInRatio, "osd-min-in-ratio", def.MinInRatio, "never mark OSDs out automatically below this share of OSDs in")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -56,9 +58,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q: every option is a flag (see mon -h)", fs.Arg(0))
 	}
-	if f := o.cfg.Failure; f.MinReporters < 1 || f.Grace < 0 || f.Expire <= 0 {
-		return nil, fmt.Errorf("--osd-min-down-reporters must be at least 1, --osd-heartbeat-grace not negative and --osd-failure-report-expire positive (got %d, %s, %s)",
-			f.MinReporters, f.Grace, f.Expire)
+	if f := o.cfg.Failure; f.MinReporters < 1 || f.Grace < 0 || f.Expire <= 0 || f.DownOut < 0 || f.MinInRatio < 0 || f.MinInRatio > 1 {
+		return nil, fmt.Errorf("--osd-min-down-reporters must be at least 1, --osd-heartbeat-grace and --osd-down-out-interval not negative, --osd-failure-report-expire positive and --osd-min-in-ratio within 0..1 (got %d, %s, %s, %s, %g)",
+			f.MinReporters, f.Grace, f.DownOut, f.Expire, f.MinInRatio)
 	}
 	o.cfg.Limits.DefaultSize = 3
 	if o.members != "" {

@@ -45,6 +45,8 @@ type OSDInfo struct {
 	HeartbeatFront    string  `json:"heartbeat_front_addr"`
 	Host              string  `json:"host"`
 	DeviceClass       string  `json:"device_class"`
+	// AutoOut: the monitors marked it out after it stayed down.
+	AutoOut bool `json:"autoout"`
 }
 
 // Dump is `osd dump`.
@@ -101,7 +103,7 @@ func BuildDump(m *cluster.OSDMap) *Dump {
 			Weight: w16(o.Weight), PrimaryAffinity: w16(o.PrimaryAffinity), UpFrom: uint32(o.UpFrom),
 			UpThru: uint32(o.UpThru), DownAt: uint32(o.DownAt), LastCleanBegin: uint32(o.LastCleanBegin),
 			LastCleanEnd: uint32(o.LastCleanEnd), PublicAddr: o.PublicAddr, ClusterAddr: o.ClusterAddr,
-			HeartbeatBackAddr: o.HeartbeatBack, HeartbeatFront: o.HeartbeatFront, Host: o.Host, DeviceClass: o.DeviceClass})
+			HeartbeatBackAddr: o.HeartbeatBack, HeartbeatFront: o.HeartbeatFront, Host: o.Host, DeviceClass: o.DeviceClass, AutoOut: o.AutoOut})
 	}
 	for pg, osds := range m.PGTemp {
 		d.PGTemp[pg.String()] = osds
@@ -130,10 +132,14 @@ func WriteDump(w io.Writer, d *Dump) error {
 	}
 	fmt.Fprintf(&b, "\nmax_osd %d\n", d.MaxOSD)
 	for _, o := range d.OSDs {
-		fmt.Fprintf(&b, "osd.%d %s %s weight %g primary_affinity %g up_from %d up_thru %d down_at %d last_clean_interval [%d,%d) public %s cluster %s hb_back %s hb_front %s host %s class %s %s\n",
+		fmt.Fprintf(&b, "osd.%d %s %s weight %g primary_affinity %g up_from %d up_thru %d down_at %d last_clean_interval [%d,%d) public %s cluster %s hb_back %s hb_front %s host %s class %s %s",
 			o.ID, upDown(o.Up), inOut(o.In), o.Weight, o.PrimaryAffinity, o.UpFrom, o.UpThru, o.DownAt,
 			o.LastCleanBegin, o.LastCleanEnd, dash(o.PublicAddr), dash(o.ClusterAddr), dash(o.HeartbeatBackAddr),
 			dash(o.HeartbeatFront), dash(o.Host), dash(o.DeviceClass), o.UUID)
+		if o.AutoOut {
+			b.WriteString(" autoout") // marked out by the monitors after it stayed down; in again when it boots
+		}
+		b.WriteString("\n")
 	}
 	for _, pg := range sortedKeys(d.PGTemp) {
 		fmt.Fprintf(&b, "pg_temp %s %v\n", pg, d.PGTemp[pg])

@@ -216,8 +216,12 @@ type Osd struct {
 	DownAt          uint32                 `protobuf:"varint,15,opt,name=down_at,json=downAt,proto3" json:"down_at,omitempty"`
 	LastCleanBegin  uint32                 `protobuf:"varint,16,opt,name=last_clean_begin,json=lastCleanBegin,proto3" json:"last_clean_begin,omitempty"`
 	LastCleanEnd    uint32                 `protobuf:"varint,17,opt,name=last_clean_end,json=lastCleanEnd,proto3" json:"last_clean_end,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// auto_out: the monitors marked it out after it stayed down for
+	// mon_osd_down_out_interval (Ceph's AUTOOUT state); it is marked in
+	// again when it boots.
+	AutoOut       bool `protobuf:"varint,18,opt,name=auto_out,json=autoOut,proto3" json:"auto_out,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Osd) Reset() {
@@ -367,6 +371,13 @@ func (x *Osd) GetLastCleanEnd() uint32 {
 		return x.LastCleanEnd
 	}
 	return 0
+}
+
+func (x *Osd) GetAutoOut() bool {
+	if x != nil {
+		return x.AutoOut
+	}
+	return false
 }
 
 // PgOsds maps a PG to a list of OSDs (pg_temp, pg_upmap).
@@ -981,7 +992,7 @@ const file_cluster_proto_rawDesc = "" +
 	"\x05flags\x18\t \x01(\x04R\x05flags\x12\x1f\n" +
 	"\vobject_hash\x18\n" +
 	" \x01(\rR\n" +
-	"objectHash\"\xfa\x03\n" +
+	"objectHash\"\x95\x04\n" +
 	"\x03Osd\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x05R\x02id\x12\x16\n" +
 	"\x06exists\x18\x02 \x01(\bR\x06exists\x12\x0e\n" +
@@ -1001,7 +1012,8 @@ const file_cluster_proto_rawDesc = "" +
 	"\aup_thru\x18\x0e \x01(\rR\x06upThru\x12\x17\n" +
 	"\adown_at\x18\x0f \x01(\rR\x06downAt\x12(\n" +
 	"\x10last_clean_begin\x18\x10 \x01(\rR\x0elastCleanBegin\x12$\n" +
-	"\x0elast_clean_end\x18\x11 \x01(\rR\flastCleanEnd\"C\n" +
+	"\x0elast_clean_end\x18\x11 \x01(\rR\flastCleanEnd\x12\x19\n" +
+	"\bauto_out\x18\x12 \x01(\bR\aautoOut\"C\n" +
 	"\x06PgOsds\x12%\n" +
 	"\x02pg\x18\x01 \x01(\v2\x15.gorados.cluster.PgIdR\x02pg\x12\x12\n" +
 	"\x04osds\x18\x02 \x03(\x05R\x04osds\"D\n" +

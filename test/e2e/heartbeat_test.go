@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gorados/gorados/client"
+	"github.com/gorados/gorados/client/pgstats"
+	"github.com/gorados/gorados/cluster"
 	"github.com/gorados/gorados/deploy/devcluster"
 	"github.com/gorados/gorados/deploy/devcluster/devclustertest"
 )
@@ -90,5 +92,90 @@ func waitOSD(t *testing.T, ctx context.Context, c *devcluster.Cluster, id int32,
 			t.Fatalf("osd.%d never became %s: %v", id, map[bool]string{true: "up", false: "down"}[up], fmt.Sprint(err))
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestDownOSDMarkedOut: a crashed OSD is marked down at once (nothing
+// listens at its addresses), then out after the down-out interval; its
+// PGs move to the remaining OSDs and backfill until every PG is
+// active+clean with three copies again. Restarted, it boots, the monitors
+// mark it in again (it was out on their account, not an operator's), and
+// the cluster is clean with every object intact.
+func TestDownOSDMarkedOut(t *testing.T) {
+	ctx := testCtx(t, 4*time.Minute)
+	c, err := devcluster.Up(ctx, devcluster.Config{Dir: filepath.Join(tmpRoot, "downout"), BinDir: binDir,
+		Out: io.Discard, Timeout: 90 * time.Second, PGNum: 16,
+		OSDArgs: []string{"--heartbeat-interval", "500ms", "--heartbeat-grace", "3s"},
+		MonArgs: []string{"--osd-heartbeat-grace", "3s", "--osd-down-out-interval", "2s"}})
+	if err != nil {
+		t.Fatalf("start the cluster: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			devclustertest.DumpLogs(t, c, 40)
+		}
+		c.Stop()
+	})
+	conn := connect(t, c, client.Config{})
+	pool := openPool(t, c, conn)
+	objs := mixedObjects("downout", 48, 9)
+	mustWrite(t, ctx, pool, objs, 8)
+
+	if err := c.Kill("osd.2"); err != nil {
+		t.Fatal(err)
+	}
+	waitOSDState(t, ctx, c, 2, "down and out", func(o cluster.OSD) bool { return !o.Up && !o.In() && o.AutoOut })
+	waitAllClean(t, ctx, c)
+	mustVerify(t, ctx, pool, objs, 8)
+
+	if err := c.StartDaemon("osd.2"); err != nil {
+		t.Fatal(err)
+	}
+	waitOSDState(t, ctx, c, 2, "up and in", func(o cluster.OSD) bool { return o.Up && o.In() && !o.AutoOut })
+	waitAllClean(t, ctx, c)
+	mustVerify(t, ctx, pool, objs, 8)
+}
+
+// waitOSDState polls the map until OSD id satisfies ok.
+func waitOSDState(t *testing.T, ctx context.Context, c *devcluster.Cluster, id int32, what string, ok func(cluster.OSD) bool) {
+	t.Helper()
+	mc, err := c.MonClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mc.Close()
+	for {
+		m, err := mc.GetMap(ctx)
+		if err == nil && m.Exists(id) && ok(m.OSDs[id]) {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("osd.%d never became %s (last error %v)", id, what, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitAllClean polls the PGs' primaries until every PG is active+clean.
+func waitAllClean(t *testing.T, ctx context.Context, c *devcluster.Cluster) {
+	t.Helper()
+	mc, err := c.MonClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mc.Close()
+	var last pgstats.Summary
+	for {
+		if m, err := mc.GetMap(ctx); err == nil {
+			if pgs, err := pgstats.Gather(ctx, m, pgstats.Options{PerOSDTimeout: 2 * time.Second}); err == nil {
+				if last = pgstats.Summarize(pgs); last.ByState["active+clean"] == last.NumPGs {
+					return
+				}
+			}
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("PGs never all active+clean: %v", last.ByState)
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 }
