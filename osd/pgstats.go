@@ -27,15 +27,35 @@ func (s *ObjectServer) PGStats(ctx context.Context, req *pb.PGStatsRequest) (*pb
 		return &pb.PGStatsReply{Result: pb.Result_RESULT_IO_ERROR, Osd: o.cfg.ID, OsdEpoch: o.Epoch(),
 			Message: fmt.Sprintf("osd.%d: list collections: %v", o.cfg.ID, err)}, nil
 	}
-	usage := make(map[store.CollID]store.CollectionInfo, len(colls))
+	usage, err := o.usage(colls)
+	if err != nil {
+		return &pb.PGStatsReply{Result: pb.Result_RESULT_IO_ERROR, Osd: o.cfg.ID, OsdEpoch: o.Epoch(),
+			Message: fmt.Sprintf("osd.%d: %v", o.cfg.ID, err)}, nil
+	}
+	byColl := make(map[store.CollID]store.CollectionInfo, len(colls))
 	for _, c := range colls {
-		usage[c.ID] = c
+		byColl[c.ID] = c
 	}
 	for _, st := range stats {
-		u := usage[store.PG(st.Pool, st.Seed)]
+		u := byColl[store.PG(st.Pool, st.Seed)]
 		st.NumObjects, st.NumBytes = u.Objects, u.Bytes
 	}
-	return &pb.PGStatsReply{Osd: o.cfg.ID, OsdEpoch: o.Epoch(), Pgs: stats}, nil
+	return &pb.PGStatsReply{Osd: o.cfg.ID, OsdEpoch: o.Epoch(), Pgs: stats, Usage: usage}, nil
+}
+
+// usage returns the OSD's space: its file system, its store files and the
+// objects of every collection.
+func (o *OSD) usage(colls []store.CollectionInfo) (*pb.OsdUsage, error) {
+	u, err := o.st.Usage()
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.OsdUsage{FsBytes: u.FSBytes, FsAvailBytes: u.FSAvailBytes, StoreBytes: u.StoreBytes}
+	for _, c := range colls {
+		out.DataBytes += c.Bytes
+		out.NumObjects += c.Objects
+	}
+	return out, nil
 }
 
 // primaryPGStats asks every PG, on its shard, for its stats if this OSD is

@@ -18,12 +18,23 @@ func TestPGStats(t *testing.T) {
 	mustOK(t, "write", c.do(c.request("a", wfull([]byte("hello")))))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	pgs, err := pgstats.Gather(ctx, c.m, pgstats.Options{})
+	r, err := pgstats.Gather(ctx, c.m, pgstats.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	id, _ := c.locate("a")
-	for _, p := range pgs {
+	var copies uint64
+	for _, o := range r.OSDs {
+		if u := o.Usage; u == nil || u.FSBytes == 0 || u.FSAvailBytes > u.FSBytes || u.StoreBytes == 0 || o.PGs == 0 {
+			t.Errorf("osd.%d space %+v, %d PGs (%s)", o.ID, o.Usage, o.PGs, o.Note)
+		} else {
+			copies += u.Objects
+		}
+	}
+	if len(r.OSDs) != 3 || copies != 3 {
+		t.Errorf("%d OSDs hold %d copies of the object, want 3 and 3", len(r.OSDs), copies)
+	}
+	for _, p := range r.PGs {
 		if p.State != "active+clean" {
 			t.Errorf("pg %s: %s (%s)", p.PGID, p.State, p.Note)
 		}
@@ -40,17 +51,17 @@ func TestPGStats(t *testing.T) {
 	m.OSDs[2].Up = false
 	c.setMap(m)
 	c.waitActive()
-	if pgs, err = pgstats.Gather(ctx, c.m, pgstats.Options{}); err != nil {
+	if r, err = pgstats.Gather(ctx, c.m, pgstats.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range pgs {
+	for _, p := range r.PGs {
 		if p.State != "active+undersized+degraded" || len(p.Acting) != 2 {
 			t.Errorf("pg %s with osd.2 down: %s, acting %v", p.PGID, p.State, p.Acting)
 		}
 	}
 
-	r, err := c.client(c.osds[0].pub).PGStats(ctx, &pb.PGStatsRequest{Fsid: "00000000-0000-0000-0000-000000000009"})
-	if err != nil || r.GetResult() != pb.Result_RESULT_WRONG_CLUSTER || len(r.GetPgs()) != 0 {
-		t.Fatalf("PG stats of another cluster: %v %s %d PGs", err, r.GetResult(), len(r.GetPgs()))
+	rep, err := c.client(c.osds[0].pub).PGStats(ctx, &pb.PGStatsRequest{Fsid: "00000000-0000-0000-0000-000000000009"})
+	if err != nil || rep.GetResult() != pb.Result_RESULT_WRONG_CLUSTER || len(rep.GetPgs()) != 0 || rep.GetUsage() != nil {
+		t.Fatalf("PG stats of another cluster: %v %s %d PGs", err, rep.GetResult(), len(rep.GetPgs()))
 	}
 }

@@ -1,11 +1,12 @@
 // Package pgstats gathers the state and usage of every PG of a cluster from
-// the PGs' acting primaries, for `radosctl status`, `radosctl pg stat` and
-// `radosctl pg dump`.
+// the PGs' acting primaries, and every OSD's space, for `radosctl status`,
+// `pg stat`, `pg dump` and `osd df`.
 //
 // In Ceph the OSDs send these stats to the manager, which keeps the
 // cluster-wide PG map. gorados has no manager: the caller holds a cluster
-// map, computes every PG's acting primary from it and asks each primary
-// (ObjectService.PGStats on its public address) for the PGs it leads. A PG
+// map, computes every PG's acting primary from it and asks every up OSD
+// (ObjectService.PGStats on its public address) for the PGs it leads and
+// its space. A PG
 // whose primary does not answer is reported "stale", as Ceph reports a PG
 // whose primary stopped reporting; one whose primary answered without it
 // (it has not processed the map that made it primary yet), or that maps to
@@ -71,22 +72,80 @@ type Options struct {
 	Dial func(addr string) (*grpc.ClientConn, error)
 }
 
+// OSD is one OSD's space and PG count as its daemon reported them.
+type OSD struct {
+	ID int32 `json:"osd"`
+	// PGs counts the PGs (of the pools gathered) whose acting set holds it.
+	PGs int `json:"pgs"`
+	// Usage is nil when the OSD is down or did not answer (Note says why).
+	Usage *Usage `json:"usage,omitempty"`
+	Note  string `json:"note,omitempty"`
+}
+
+// Usage is an OSD's space (pb.OsdUsage).
+type Usage struct {
+	FSBytes      uint64 `json:"fs_bytes"`
+	FSAvailBytes uint64 `json:"fs_avail_bytes"`
+	StoreBytes   uint64 `json:"store_bytes"`
+	DataBytes    uint64 `json:"data_bytes"`
+	Objects      uint64 `json:"num_objects"`
+}
+
+// Report is what Gather found: every PG and every existing OSD.
+type Report struct {
+	PGs  []PG  `json:"pg_stats"`
+	OSDs []OSD `json:"osd_stats"`
+}
+
 // parallel bounds the OSDs asked at once.
 const parallel = 32
 
-// Gather returns every PG of m's pools (or of opts.Pool), sorted by PG id,
-// with what their acting primaries reported. It fails only if the context
-// ends; unreachable OSDs make their PGs stale.
-func Gather(ctx context.Context, m *cluster.OSDMap, opts Options) ([]PG, error) {
+// Gather asks every up OSD of m for its PGs' states and its space. It
+// returns every PG of m's pools (or of opts.Pool), sorted by PG id, with
+// what its acting primary reported, and every existing OSD. It fails only
+// if the context ends; unreachable OSDs make their PGs stale.
+func Gather(ctx context.Context, m *cluster.OSDMap, opts Options) (*Report, error) {
 	pgs := placements(m, opts.Pool)
-	reports := askPrimaries(ctx, m, primaries(m, pgs), opts)
+	reports := askOSDs(ctx, m, upOSDs(m), opts)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	pgCount := map[int32]int{}
 	for i := range pgs {
 		fill(&pgs[i], reports[pgs[i].ActingPrimary])
+		for _, id := range pgs[i].Acting {
+			pgCount[id]++
+		}
 	}
-	return pgs, nil
+	r := &Report{PGs: pgs}
+	for i := range m.OSDs {
+		id := int32(i)
+		if !m.Exists(id) {
+			continue
+		}
+		o := OSD{ID: id, PGs: pgCount[id]}
+		switch rep := reports[id]; {
+		case rep == nil:
+			o.Note = "down"
+		case rep.err != nil:
+			o.Note = rep.err.Error()
+		default:
+			o.Usage = rep.usage
+		}
+		r.OSDs = append(r.OSDs, o)
+	}
+	return r, nil
+}
+
+// upOSDs lists the OSDs up in m.
+func upOSDs(m *cluster.OSDMap) []int32 {
+	var out []int32
+	for i := range m.OSDs {
+		if m.IsUp(int32(i)) {
+			out = append(out, int32(i))
+		}
+	}
+	return out
 }
 
 // placements computes every PG's up and acting sets in m.
@@ -117,28 +176,17 @@ func orEmpty(s []int32) []int32 {
 	return s
 }
 
-// primaries lists the distinct acting primaries of pgs that exist in m.
-func primaries(m *cluster.OSDMap, pgs []PG) []int32 {
-	seen := map[int32]bool{}
-	var out []int32
-	for _, p := range pgs {
-		if p.ActingPrimary >= 0 && m.Exists(p.ActingPrimary) && !seen[p.ActingPrimary] {
-			seen[p.ActingPrimary] = true
-			out = append(out, p.ActingPrimary)
-		}
-	}
-	return out
-}
-
-// report is one OSD's answer: its PGs by id, or why there is none.
+// report is one OSD's answer: its PGs by id and its space, or why there
+// is none.
 type report struct {
-	pgs map[cluster.PGID]*pb.PGStat
-	err error
+	pgs   map[cluster.PGID]*pb.PGStat
+	usage *Usage
+	err   error
 }
 
-// askPrimaries asks each OSD of osds for its PG stats, parallel at most at
-// a time.
-func askPrimaries(ctx context.Context, m *cluster.OSDMap, osds []int32, opts Options) map[int32]*report {
+// askOSDs asks each OSD of osds for its PG stats, parallel at most at a
+// time.
+func askOSDs(ctx context.Context, m *cluster.OSDMap, osds []int32, opts Options) map[int32]*report {
 	out := make(map[int32]*report, len(osds))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -193,6 +241,10 @@ func askOSD(ctx context.Context, m *cluster.OSDMap, id int32, opts Options) *rep
 		return &report{err: fmt.Errorf("osd.%d: %s: %s", id, reply.GetResult(), reply.GetMessage())}
 	}
 	r := &report{pgs: make(map[cluster.PGID]*pb.PGStat, len(reply.GetPgs()))}
+	if u := reply.GetUsage(); u != nil {
+		r.usage = &Usage{FSBytes: u.GetFsBytes(), FSAvailBytes: u.GetFsAvailBytes(), StoreBytes: u.GetStoreBytes(),
+			DataBytes: u.GetDataBytes(), Objects: u.GetNumObjects()}
+	}
 	for _, st := range reply.GetPgs() {
 		r.pgs[cluster.PGID{Pool: st.GetPool(), Seed: st.GetSeed()}] = st
 	}
@@ -206,7 +258,7 @@ func fill(p *PG, r *report) {
 		p.State, p.Note = StateUnknown, "no acting OSD in the map"
 		return
 	case r == nil:
-		p.State, p.Note = StateStale, fmt.Sprintf("osd.%d does not exist", p.ActingPrimary)
+		p.State, p.Note = StateStale, fmt.Sprintf("osd.%d is down", p.ActingPrimary)
 		return
 	case r.err != nil:
 		p.State, p.Note = StateStale, r.err.Error()
@@ -222,22 +274,32 @@ func fill(p *PG, r *report) {
 	p.ReportedEpoch = st.GetEpoch()
 }
 
-// Summary counts PGs by state and totals their usage.
+// Summary counts PGs by state and totals their usage and the OSDs' space.
 type Summary struct {
 	NumPGs  int            `json:"num_pgs"`
 	ByState map[string]int `json:"pgs_by_state"`
 	Objects uint64         `json:"num_objects"`
 	Bytes   uint64         `json:"num_bytes"`
+	// UsedBytes (store files), TotalBytes and AvailBytes (file systems)
+	// add up the OSDs that answered, as Ceph's raw usage does.
+	UsedBytes, TotalBytes, AvailBytes uint64
 	// Inactive counts PGs not serving I/O (every state but active*),
 	// Stale those whose primary did not report, Undersized and Degraded
 	// those with fewer acting members than the pool's size.
 	Inactive, Stale, Undersized, Degraded int
 }
 
-// Summarize counts pgs by state.
-func Summarize(pgs []PG) Summary {
-	s := Summary{NumPGs: len(pgs), ByState: map[string]int{}}
-	for _, p := range pgs {
+// Summarize counts r's PGs by state and adds up its OSDs' space.
+func Summarize(r *Report) Summary {
+	s := Summary{NumPGs: len(r.PGs), ByState: map[string]int{}}
+	for _, o := range r.OSDs {
+		if u := o.Usage; u != nil {
+			s.UsedBytes += u.StoreBytes
+			s.TotalBytes += u.FSBytes
+			s.AvailBytes += u.FSAvailBytes
+		}
+	}
+	for _, p := range r.PGs {
 		s.ByState[p.State]++
 		s.Objects += p.Objects
 		s.Bytes += p.Bytes

@@ -45,8 +45,8 @@ func TestFillFromReports(t *testing.T) {
 	if len(pgs) != 8 {
 		t.Fatalf("%d PGs, want 8", len(pgs))
 	}
-	if got := primaries(m, pgs); len(got) == 0 || len(got) > 2 {
-		t.Fatalf("primaries %v: want the up OSDs 0 and 1 only", got)
+	if got := upOSDs(m); len(got) != 2 || got[0] != 0 || got[1] != 1 {
+		t.Fatalf("up OSDs %v: want 0 and 1", got)
 	}
 	reports := map[int32]*report{
 		0: {pgs: map[cluster.PGID]*pb.PGStat{}},
@@ -79,7 +79,7 @@ func TestFillFromReports(t *testing.T) {
 			}
 		}
 	}
-	s := Summarize(pgs)
+	s := Summarize(&Report{PGs: pgs})
 	reported := s.ByState["active+undersized+degraded"]
 	if s.NumPGs != 8 || s.Objects != uint64(2*reported) || s.Bytes != uint64(100*reported) ||
 		s.Inactive != 8-reported || s.Stale != s.ByState[StateStale] || s.Undersized != reported || s.Degraded != reported {
@@ -98,9 +98,13 @@ func TestGatherWithoutOSDs(t *testing.T) {
 		m.OSDs[id].Up, m.OSDs[id].Weight = false, 0
 	}
 	m.Pools[2] = cluster.NewReplicatedPool(2, "other", 3, 0, 4)
-	pgs, err := Gather(context.Background(), m, Options{Pool: 2})
+	r, err := Gather(context.Background(), m, Options{Pool: 2})
 	if err != nil {
 		t.Fatal(err)
+	}
+	pgs := r.PGs
+	if len(r.OSDs) != 3 || r.OSDs[0].Usage != nil || r.OSDs[0].Note != "down" || r.OSDs[0].PGs != 0 {
+		t.Fatalf("OSDs of a cluster with none up: %+v", r.OSDs)
 	}
 	if len(pgs) != 4 {
 		t.Fatalf("%d PGs of pool 2, want 4", len(pgs))

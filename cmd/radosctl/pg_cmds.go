@@ -1,7 +1,7 @@
 package main
 
-// PG views: `pg stat`, `pg dump`, and the PG part of `status` and
-// `health`, gathered from the PGs' acting primaries (client/pgstats).
+// PG and space views: `pg stat`, `pg dump`, `osd df`, and the PG part of
+// `status` and `health`, gathered from the OSDs (client/pgstats).
 
 import (
 	"context"
@@ -20,14 +20,14 @@ func init() {
 	commandGroups = append(commandGroups, addPGCommands)
 }
 
-// gatherPGs asks the acting primaries of m's PGs (of one pool when pool
-// is positive) for their states.
-func gatherPGs(ctx context.Context, m *cluster.OSDMap, pool int64) ([]pgstats.PG, error) {
-	pgs, err := pgstats.Gather(ctx, m, pgstats.Options{Pool: pool})
+// gatherPGs asks the up OSDs of m for their PGs' states (of one pool when
+// pool is positive) and their space.
+func gatherPGs(ctx context.Context, m *cluster.OSDMap, pool int64) (*pgstats.Report, error) {
+	r, err := pgstats.Gather(ctx, m, pgstats.Options{Pool: pool})
 	if err != nil {
 		return nil, fmt.Errorf("gather PG states from the OSDs: %w", err)
 	}
-	return pgs, nil
+	return r, nil
 }
 
 // clusterView fetches the map and the quorum, and the PGs' states from
@@ -41,22 +41,22 @@ func clusterView(ctx context.Context, c *monclient.Client) (*cluster.OSDMap, *mo
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	pgs, err := gatherPGs(ctx, m, 0)
+	r, err := gatherPGs(ctx, m, 0)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	sum := pgstats.Summarize(pgs)
+	sum := pgstats.Summarize(r)
 	return m, st, &sum, nil
 }
 
 func addPGCommands(root *cobra.Command) {
 	pg := subcommand(root, "pg", "PG commands")
 	stat := mapView("stat", "Show PG states and usage in one line (like ceph pg stat)", func(cmd *cobra.Command, m *mapArg) error {
-		pgs, err := gatherPGs(m.ctx, m.m, 0)
+		r, err := gatherPGs(m.ctx, m.m, 0)
 		if err != nil {
 			return err
 		}
-		sum := pgstats.Summarize(pgs)
+		sum := pgstats.Summarize(r)
 		s := report.BuildPGStat(&sum)
 		return output(cmd, s, func(w io.Writer) error { return report.WritePGStat(w, s) })
 	})
@@ -69,13 +69,22 @@ func addPGCommands(root *cobra.Command) {
 			}
 			pool = p.ID
 		}
-		pgs, err := gatherPGs(m.ctx, m.m, pool)
+		r, err := gatherPGs(m.ctx, m.m, pool)
 		if err != nil {
 			return err
 		}
-		d := &report.PGDump{PGs: pgs}
+		d := &report.PGDump{PGs: r.PGs}
 		return output(cmd, d, func(w io.Writer) error { return report.WritePGDump(w, d) })
 	})
 	dump.Flags().StringP("pool", "p", "", "only the PGs of this pool")
 	pg.AddCommand(stat, dump)
+	df := mapView("df", "Show each OSD's space, data and PG count (like ceph osd df)", func(cmd *cobra.Command, m *mapArg) error {
+		r, err := gatherPGs(m.ctx, m.m, 0)
+		if err != nil {
+			return err
+		}
+		d := report.BuildDF(m.m, r)
+		return output(cmd, d, func(w io.Writer) error { return report.WriteDF(w, d) })
+	})
+	subcommand(root, "osd", "OSD and placement commands").AddCommand(df)
 }

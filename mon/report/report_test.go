@@ -100,9 +100,11 @@ func TestStatusAndHealth(t *testing.T) {
 func TestStatusWithPGs(t *testing.T) {
 	m := testMap(t)
 	st := &monclient.MonStatus{Leader: "a", QuorumKnown: true, Members: []monclient.Member{{Name: "a", InQuorum: true}}}
-	sum := pgstats.Summarize([]pgstats.PG{
+	sum := pgstats.Summarize(&pgstats.Report{PGs: []pgstats.PG{
 		{State: "active+clean", Objects: 1000, Bytes: 3 << 30}, {State: "active+clean", Objects: 234},
-		{State: "active+undersized+degraded", Objects: 1}, {State: "stale"}, {State: "peering"}})
+		{State: "active+undersized+degraded", Objects: 1}, {State: "stale"}, {State: "peering"}},
+		OSDs: []pgstats.OSD{{ID: 0, Usage: &pgstats.Usage{FSBytes: 60 << 30, FSAvailBytes: 50 << 30, StoreBytes: 9 << 30}},
+			{ID: 1, Note: "down"}}})
 	s := BuildStatus(m, st, &sum)
 	var codes, sums []string
 	for _, c := range s.Health.Checks {
@@ -118,7 +120,7 @@ func TestStatusWithPGs(t *testing.T) {
 	if err := WriteStatus(&b, s); err != nil {
 		t.Fatal(err)
 	}
-	want := "    objects: 1.2k objects, 3.0 GiB\n    osdmap:  e7\n    pgs:     2 active+clean\n             1 active+undersized+degraded\n             1 peering\n             1 stale\n"
+	want := "    objects: 1.2k objects, 3.0 GiB\n    usage:   9.0 GiB used, 50 GiB / 60 GiB avail\n    osdmap:  e7\n    pgs:     2 active+clean\n             1 active+undersized+degraded\n             1 peering\n             1 stale\n"
 	if !strings.Contains(b.String(), want) {
 		t.Fatalf("status data section:\n%s\nwant:\n%s", b.String(), want)
 	}
@@ -191,5 +193,33 @@ func TestHumanUnits(t *testing.T) {
 		if got := humanCount(tc.n); got != tc.cnt {
 			t.Errorf("humanCount(%d) = %q, want %q", tc.n, got, tc.cnt)
 		}
+	}
+}
+
+// TestOSDDF: the space each OSD reported, in CRUSH order with its weights,
+// VAR against the average of those that reported, and rows without
+// figures for the OSDs that did not answer (osd.3: up, outside CRUSH).
+func TestOSDDF(t *testing.T) {
+	m := testMap(t)
+	r := &pgstats.Report{OSDs: []pgstats.OSD{
+		{ID: 0, PGs: 20, Usage: &pgstats.Usage{FSBytes: 100 << 30, FSAvailBytes: 80 << 30, StoreBytes: 10 << 30, DataBytes: 9 << 30}},
+		{ID: 1, Note: "down"},
+		{ID: 2, PGs: 12, Usage: &pgstats.Usage{FSBytes: 100 << 30, FSAvailBytes: 70 << 30, StoreBytes: 30 << 30, DataBytes: 29 << 30}},
+	}}
+	d := BuildDF(m, r)
+	var b bytes.Buffer
+	if err := WriteDF(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	want := `ID  CLASS   WEIGHT  REWEIGHT     SIZE  RAW USE     DATA    AVAIL   %USE   VAR  PGS  STATUS
+ 0    ssd  1.00000   1.00000  100 GiB   10 GiB  9.0 GiB   80 GiB  10.00  0.50   20      up
+ 1    hdd  2.00000   1.00000        -        -        -        -      -     -    0    down
+ 2    hdd  0.50000         0  100 GiB   30 GiB   29 GiB   70 GiB  30.00  1.50   12      up
+ 3               0   1.00000        -        -        -        -      -     -    0      up
+             TOTAL            200 GiB   40 GiB   38 GiB  150 GiB  20.00                   
+MIN/MAX VAR: 0.50/1.50  STDDEV: 10.00
+`
+	if b.String() != want {
+		t.Fatalf("osd df:\n%s\nwant:\n%s", b.String(), want)
 	}
 }

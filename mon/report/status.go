@@ -138,6 +138,9 @@ type PGMap struct {
 	NumPGs     int            `json:"num_pgs"`
 	NumObjects uint64         `json:"num_objects"`
 	DataBytes  uint64         `json:"data_bytes"`
+	BytesUsed  uint64         `json:"bytes_used"`
+	BytesAvail uint64         `json:"bytes_avail"`
+	BytesTotal uint64         `json:"bytes_total"`
 }
 
 // PGStateCount is a number of PGs in one state.
@@ -148,7 +151,8 @@ type PGStateCount struct {
 
 // BuildPGMap converts a summary for printing.
 func BuildPGMap(s *pgstats.Summary) *PGMap {
-	pm := &PGMap{ByState: []PGStateCount{}, NumPGs: s.NumPGs, NumObjects: s.Objects, DataBytes: s.Bytes}
+	pm := &PGMap{ByState: []PGStateCount{}, NumPGs: s.NumPGs, NumObjects: s.Objects, DataBytes: s.Bytes,
+		BytesUsed: s.UsedBytes, BytesAvail: s.AvailBytes, BytesTotal: s.TotalBytes}
 	for _, c := range s.States() {
 		pm.ByState = append(pm.ByState, PGStateCount{c.State, c.Count})
 	}
@@ -199,6 +203,7 @@ func WriteStatus(w io.Writer, s *Status) error {
 	fmt.Fprintf(&b, "\n\n  data:\n    pools:   %d pools, %d pgs\n", s.NumPools, s.NumPGs)
 	if pm := s.PGMap; pm != nil {
 		fmt.Fprintf(&b, "    objects: %s objects, %s\n", humanCount(pm.NumObjects), humanBytes(pm.DataBytes))
+		fmt.Fprintf(&b, "    usage:   %s used, %s / %s avail\n", humanBytes(pm.BytesUsed), humanBytes(pm.BytesAvail), humanBytes(pm.BytesTotal))
 	}
 	fmt.Fprintf(&b, "    osdmap:  e%d\n", s.Epoch)
 	if pm := s.PGMap; pm != nil && len(pm.ByState) > 0 {

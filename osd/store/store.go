@@ -11,6 +11,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+	"golang.org/x/sys/unix"
 )
 
 // Store is an OSD's object store. It is safe for concurrent use: reads run
@@ -295,6 +296,30 @@ type Stats struct {
 	// units reads found in the cache or fetched from disk; CacheBytes is
 	// the cache's size.
 	CacheHits, CacheMisses, CacheBytes uint64
+}
+
+// Usage is the store's share of its file system.
+type Usage struct {
+	// FSBytes and FSAvailBytes describe the file system of the store's
+	// directory (available to unprivileged users).
+	FSBytes, FSAvailBytes uint64
+	// StoreBytes is the bbolt file plus the used part of the block file.
+	StoreBytes uint64
+}
+
+// Usage returns the store's space figures.
+func (s *Store) Usage() (Usage, error) {
+	var fs unix.Statfs_t
+	if err := unix.Statfs(s.dir, &fs); err != nil {
+		return Usage{}, fmt.Errorf("statfs %s: %w", s.dir, err)
+	}
+	st, err := os.Stat(filepath.Join(s.dir, storeFileName))
+	if err != nil {
+		return Usage{}, fmt.Errorf("store file: %w", err)
+	}
+	units, free := s.bf.stats()
+	return Usage{FSBytes: fs.Blocks * uint64(fs.Bsize), FSAvailBytes: fs.Bavail * uint64(fs.Bsize),
+		StoreBytes: uint64(st.Size()) + (units-free)*uint64(s.blockSize)}, nil
 }
 
 // Stats returns the store's counters.

@@ -4198,7 +4198,8 @@ func (x *PGStat) GetLogEntries() uint64 {
 	return 0
 }
 
-// PGStatsReply lists the PGs whose acting primary the OSD is.
+// PGStatsReply lists the PGs whose acting primary the OSD is, and the
+// OSD's space.
 type PGStatsReply struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Result        Result                 `protobuf:"varint,1,opt,name=result,proto3,enum=gorados.osd.Result" json:"result,omitempty"`
@@ -4206,6 +4207,7 @@ type PGStatsReply struct {
 	Osd           int32                  `protobuf:"varint,3,opt,name=osd,proto3" json:"osd,omitempty"`
 	OsdEpoch      uint64                 `protobuf:"varint,4,opt,name=osd_epoch,json=osdEpoch,proto3" json:"osd_epoch,omitempty"`
 	Pgs           []*PGStat              `protobuf:"bytes,5,rep,name=pgs,proto3" json:"pgs,omitempty"`
+	Usage         *OsdUsage              `protobuf:"bytes,6,opt,name=usage,proto3" json:"usage,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4273,6 +4275,94 @@ func (x *PGStatsReply) GetPgs() []*PGStat {
 		return x.Pgs
 	}
 	return nil
+}
+
+func (x *PGStatsReply) GetUsage() *OsdUsage {
+	if x != nil {
+		return x.Usage
+	}
+	return nil
+}
+
+// OsdUsage is an OSD's space, for `radosctl osd df` and `status`.
+type OsdUsage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// fs_bytes and fs_avail_bytes: the file system of the data directory.
+	FsBytes      uint64 `protobuf:"varint,1,opt,name=fs_bytes,json=fsBytes,proto3" json:"fs_bytes,omitempty"`
+	FsAvailBytes uint64 `protobuf:"varint,2,opt,name=fs_avail_bytes,json=fsAvailBytes,proto3" json:"fs_avail_bytes,omitempty"`
+	// store_bytes: the object store's files (the bbolt file and the used
+	// part of the block file).
+	StoreBytes uint64 `protobuf:"varint,3,opt,name=store_bytes,json=storeBytes,proto3" json:"store_bytes,omitempty"`
+	// data_bytes and num_objects: the objects of every PG copy it holds.
+	DataBytes     uint64 `protobuf:"varint,4,opt,name=data_bytes,json=dataBytes,proto3" json:"data_bytes,omitempty"`
+	NumObjects    uint64 `protobuf:"varint,5,opt,name=num_objects,json=numObjects,proto3" json:"num_objects,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OsdUsage) Reset() {
+	*x = OsdUsage{}
+	mi := &file_osd_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OsdUsage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OsdUsage) ProtoMessage() {}
+
+func (x *OsdUsage) ProtoReflect() protoreflect.Message {
+	mi := &file_osd_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OsdUsage.ProtoReflect.Descriptor instead.
+func (*OsdUsage) Descriptor() ([]byte, []int) {
+	return file_osd_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *OsdUsage) GetFsBytes() uint64 {
+	if x != nil {
+		return x.FsBytes
+	}
+	return 0
+}
+
+func (x *OsdUsage) GetFsAvailBytes() uint64 {
+	if x != nil {
+		return x.FsAvailBytes
+	}
+	return 0
+}
+
+func (x *OsdUsage) GetStoreBytes() uint64 {
+	if x != nil {
+		return x.StoreBytes
+	}
+	return 0
+}
+
+func (x *OsdUsage) GetDataBytes() uint64 {
+	if x != nil {
+		return x.DataBytes
+	}
+	return 0
+}
+
+func (x *OsdUsage) GetNumObjects() uint64 {
+	if x != nil {
+		return x.NumObjects
+	}
+	return 0
 }
 
 var File_osd_proto protoreflect.FileDescriptor
@@ -4570,13 +4660,23 @@ const file_osd_proto_rawDesc = "" +
 	"\x13last_update_version\x18\n" +
 	" \x01(\x04R\x11lastUpdateVersion\x12\x1f\n" +
 	"\vlog_entries\x18\v \x01(\x04R\n" +
-	"logEntries\"\xab\x01\n" +
+	"logEntries\"\xd8\x01\n" +
 	"\fPGStatsReply\x12+\n" +
 	"\x06result\x18\x01 \x01(\x0e2\x13.gorados.osd.ResultR\x06result\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x10\n" +
 	"\x03osd\x18\x03 \x01(\x05R\x03osd\x12\x1b\n" +
 	"\tosd_epoch\x18\x04 \x01(\x04R\bosdEpoch\x12%\n" +
-	"\x03pgs\x18\x05 \x03(\v2\x13.gorados.osd.PGStatR\x03pgs*\xa8\x02\n" +
+	"\x03pgs\x18\x05 \x03(\v2\x13.gorados.osd.PGStatR\x03pgs\x12+\n" +
+	"\x05usage\x18\x06 \x01(\v2\x15.gorados.osd.OsdUsageR\x05usage\"\xac\x01\n" +
+	"\bOsdUsage\x12\x19\n" +
+	"\bfs_bytes\x18\x01 \x01(\x04R\afsBytes\x12$\n" +
+	"\x0efs_avail_bytes\x18\x02 \x01(\x04R\ffsAvailBytes\x12\x1f\n" +
+	"\vstore_bytes\x18\x03 \x01(\x04R\n" +
+	"storeBytes\x12\x1d\n" +
+	"\n" +
+	"data_bytes\x18\x04 \x01(\x04R\tdataBytes\x12\x1f\n" +
+	"\vnum_objects\x18\x05 \x01(\x04R\n" +
+	"numObjects*\xa8\x02\n" +
 	"\x06Result\x12\r\n" +
 	"\tRESULT_OK\x10\x00\x12\x14\n" +
 	"\x10RESULT_NOT_FOUND\x10\x01\x12\x11\n" +
@@ -4619,7 +4719,7 @@ func file_osd_proto_rawDescGZIP() []byte {
 }
 
 var file_osd_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_osd_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
+var file_osd_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
 var file_osd_proto_goTypes = []any{
 	(Result)(0),                 // 0: gorados.osd.Result
 	(PGQuery_Kind)(0),           // 1: gorados.osd.PGQuery.Kind
@@ -4677,6 +4777,7 @@ var file_osd_proto_goTypes = []any{
 	(*PGStatsRequest)(nil),      // 53: gorados.osd.PGStatsRequest
 	(*PGStat)(nil),              // 54: gorados.osd.PGStat
 	(*PGStatsReply)(nil),        // 55: gorados.osd.PGStatsReply
+	(*OsdUsage)(nil),            // 56: gorados.osd.OsdUsage
 }
 var file_osd_proto_depIdxs = []int32{
 	0,  // 0: gorados.osd.PingReply.result:type_name -> gorados.osd.Result
@@ -4752,29 +4853,30 @@ var file_osd_proto_depIdxs = []int32{
 	0,  // 70: gorados.osd.PeeringAck.result:type_name -> gorados.osd.Result
 	0,  // 71: gorados.osd.PGStatsReply.result:type_name -> gorados.osd.Result
 	54, // 72: gorados.osd.PGStatsReply.pgs:type_name -> gorados.osd.PGStat
-	7,  // 73: gorados.osd.ObjectService.Execute:input_type -> gorados.osd.OpRequest
-	33, // 74: gorados.osd.ObjectService.ListObjects:input_type -> gorados.osd.ListObjectsRequest
-	53, // 75: gorados.osd.ObjectService.PGStats:input_type -> gorados.osd.PGStatsRequest
-	2,  // 76: gorados.osd.Heartbeat.Ping:input_type -> gorados.osd.PingRequest
-	35, // 77: gorados.osd.OSDCluster.RepOp:input_type -> gorados.osd.RepOpRequest
-	40, // 78: gorados.osd.OSDCluster.Peering:input_type -> gorados.osd.PeeringMessage
-	46, // 79: gorados.osd.OSDCluster.Pull:input_type -> gorados.osd.PullRequest
-	48, // 80: gorados.osd.OSDCluster.Recover:input_type -> gorados.osd.RecoverRequest
-	49, // 81: gorados.osd.OSDCluster.ListPG:input_type -> gorados.osd.ListPGRequest
-	32, // 82: gorados.osd.ObjectService.Execute:output_type -> gorados.osd.OpReply
-	34, // 83: gorados.osd.ObjectService.ListObjects:output_type -> gorados.osd.ListObjectsReply
-	55, // 84: gorados.osd.ObjectService.PGStats:output_type -> gorados.osd.PGStatsReply
-	3,  // 85: gorados.osd.Heartbeat.Ping:output_type -> gorados.osd.PingReply
-	36, // 86: gorados.osd.OSDCluster.RepOp:output_type -> gorados.osd.RepOpReply
-	52, // 87: gorados.osd.OSDCluster.Peering:output_type -> gorados.osd.PeeringAck
-	47, // 88: gorados.osd.OSDCluster.Pull:output_type -> gorados.osd.ObjectState
-	51, // 89: gorados.osd.OSDCluster.Recover:output_type -> gorados.osd.RecoverReply
-	50, // 90: gorados.osd.OSDCluster.ListPG:output_type -> gorados.osd.ListPGReply
-	82, // [82:91] is the sub-list for method output_type
-	73, // [73:82] is the sub-list for method input_type
-	73, // [73:73] is the sub-list for extension type_name
-	73, // [73:73] is the sub-list for extension extendee
-	0,  // [0:73] is the sub-list for field type_name
+	56, // 73: gorados.osd.PGStatsReply.usage:type_name -> gorados.osd.OsdUsage
+	7,  // 74: gorados.osd.ObjectService.Execute:input_type -> gorados.osd.OpRequest
+	33, // 75: gorados.osd.ObjectService.ListObjects:input_type -> gorados.osd.ListObjectsRequest
+	53, // 76: gorados.osd.ObjectService.PGStats:input_type -> gorados.osd.PGStatsRequest
+	2,  // 77: gorados.osd.Heartbeat.Ping:input_type -> gorados.osd.PingRequest
+	35, // 78: gorados.osd.OSDCluster.RepOp:input_type -> gorados.osd.RepOpRequest
+	40, // 79: gorados.osd.OSDCluster.Peering:input_type -> gorados.osd.PeeringMessage
+	46, // 80: gorados.osd.OSDCluster.Pull:input_type -> gorados.osd.PullRequest
+	48, // 81: gorados.osd.OSDCluster.Recover:input_type -> gorados.osd.RecoverRequest
+	49, // 82: gorados.osd.OSDCluster.ListPG:input_type -> gorados.osd.ListPGRequest
+	32, // 83: gorados.osd.ObjectService.Execute:output_type -> gorados.osd.OpReply
+	34, // 84: gorados.osd.ObjectService.ListObjects:output_type -> gorados.osd.ListObjectsReply
+	55, // 85: gorados.osd.ObjectService.PGStats:output_type -> gorados.osd.PGStatsReply
+	3,  // 86: gorados.osd.Heartbeat.Ping:output_type -> gorados.osd.PingReply
+	36, // 87: gorados.osd.OSDCluster.RepOp:output_type -> gorados.osd.RepOpReply
+	52, // 88: gorados.osd.OSDCluster.Peering:output_type -> gorados.osd.PeeringAck
+	47, // 89: gorados.osd.OSDCluster.Pull:output_type -> gorados.osd.ObjectState
+	51, // 90: gorados.osd.OSDCluster.Recover:output_type -> gorados.osd.RecoverReply
+	50, // 91: gorados.osd.OSDCluster.ListPG:output_type -> gorados.osd.ListPGReply
+	83, // [83:92] is the sub-list for method output_type
+	74, // [74:83] is the sub-list for method input_type
+	74, // [74:74] is the sub-list for extension type_name
+	74, // [74:74] is the sub-list for extension extendee
+	0,  // [0:74] is the sub-list for field type_name
 }
 
 func init() { file_osd_proto_init() }
@@ -4829,7 +4931,7 @@ func file_osd_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_osd_proto_rawDesc), len(file_osd_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   54,
+			NumMessages:   55,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

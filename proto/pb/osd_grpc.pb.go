@@ -53,10 +53,10 @@ type ObjectServiceClient interface {
 	Execute(ctx context.Context, in *OpRequest, opts ...grpc.CallOption) (*OpReply, error)
 	// ListObjects pages through the objects of one PG, in a stable order.
 	ListObjects(ctx context.Context, in *ListObjectsRequest, opts ...grpc.CallOption) (*ListObjectsReply, error)
-	// PGStats reports the PGs this OSD is the acting primary of: state,
-	// objects and bytes, as the primary sees them. `radosctl status` and
-	// `radosctl pg dump` gather it from every up OSD (in Ceph the OSDs send
-	// it to the manager).
+	// PGStats reports the PGs this OSD is the acting primary of (state,
+	// objects and bytes, as the primary sees them) and the OSD's space.
+	// `radosctl status`, `pg dump` and `osd df` gather it from every up OSD
+	// (in Ceph the OSDs send it to the manager).
 	PGStats(ctx context.Context, in *PGStatsRequest, opts ...grpc.CallOption) (*PGStatsReply, error)
 }
 
@@ -112,10 +112,10 @@ type ObjectServiceServer interface {
 	Execute(context.Context, *OpRequest) (*OpReply, error)
 	// ListObjects pages through the objects of one PG, in a stable order.
 	ListObjects(context.Context, *ListObjectsRequest) (*ListObjectsReply, error)
-	// PGStats reports the PGs this OSD is the acting primary of: state,
-	// objects and bytes, as the primary sees them. `radosctl status` and
-	// `radosctl pg dump` gather it from every up OSD (in Ceph the OSDs send
-	// it to the manager).
+	// PGStats reports the PGs this OSD is the acting primary of (state,
+	// objects and bytes, as the primary sees them) and the OSD's space.
+	// `radosctl status`, `pg dump` and `osd df` gather it from every up OSD
+	// (in Ceph the OSDs send it to the manager).
 	PGStats(context.Context, *PGStatsRequest) (*PGStatsReply, error)
 	mustEmbedUnimplementedObjectServiceServer()
 }

@@ -167,8 +167,8 @@ func waitAllClean(t *testing.T, ctx context.Context, c *devcluster.Cluster) {
 	var last pgstats.Summary
 	for {
 		if m, err := mc.GetMap(ctx); err == nil {
-			if pgs, err := pgstats.Gather(ctx, m, pgstats.Options{PerOSDTimeout: 2 * time.Second}); err == nil {
-				if last = pgstats.Summarize(pgs); last.ByState["active+clean"] == last.NumPGs {
+			if r, err := pgstats.Gather(ctx, m, pgstats.Options{PerOSDTimeout: 2 * time.Second}); err == nil {
+				if last = pgstats.Summarize(r); last.ByState["active+clean"] == last.NumPGs {
 					return
 				}
 			}

@@ -86,6 +86,32 @@ func TestRadosctlQuickstart(t *testing.T) {
 	if ps, _ := radosctl(t, env, nil, false, "pg", "stat"); ps != "16 pgs: 16 active+clean; 1 objects, 1.0 MiB data\n" {
 		t.Fatalf("pg stat: %q", ps)
 	}
+	var df struct {
+		Nodes []struct {
+			ID       int32  `json:"id"`
+			KBUsed   uint64 `json:"kb_used"`
+			KBData   uint64 `json:"kb_used_data"`
+			PGs      int    `json:"pgs"`
+			Reported bool   `json:"reported"`
+		} `json:"nodes"`
+	}
+	out, _ = radosctl(t, env, nil, false, "osd", "df", "--format", "json")
+	if err := json.Unmarshal([]byte(out), &df); err != nil || len(df.Nodes) != 4 {
+		t.Fatalf("osd df --format json (%v):\n%s", err, out)
+	}
+	var copies, pgs int
+	for _, n := range df.Nodes {
+		if !n.Reported || n.KBUsed == 0 {
+			t.Fatalf("osd df: osd.%d reported no space:\n%s", n.ID, out)
+		}
+		pgs += n.PGs
+		if n.KBData >= 1024 {
+			copies++
+		}
+	}
+	if copies != 3 || pgs != 48 {
+		t.Fatalf("osd df: %d OSDs hold the 1 MiB object (want 3), %d PG copies (want 48):\n%s", copies, pgs, out)
+	}
 
 	bench, _ := radosctl(t, env, nil, false, "bench", "2", "write", "-p", "data", "-b", "64K", "-t", "8", "--no-cleanup")
 	for _, want := range []string{"Total writes made:", "Bandwidth (MB/sec):", "Average IOPS:", "p99 latency(s):"} {
