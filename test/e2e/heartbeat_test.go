@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"path/filepath"
 	"syscall"
@@ -24,19 +23,7 @@ import (
 // and every PG becomes active again with every object intact.
 func TestHungOSDMarkedDown(t *testing.T) {
 	ctx := testCtx(t, 3*time.Minute)
-	c, err := devcluster.Up(ctx, devcluster.Config{Dir: filepath.Join(tmpRoot, "heartbeat"), BinDir: binDir,
-		Out: io.Discard, Timeout: 90 * time.Second, PGNum: 16,
-		OSDArgs: []string{"--heartbeat-interval", "500ms", "--heartbeat-grace", "3s"},
-		MonArgs: []string{"--osd-heartbeat-grace", "3s"}})
-	if err != nil {
-		t.Fatalf("start the cluster: %v", err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			devclustertest.DumpLogs(t, c, 40)
-		}
-		c.Stop()
-	})
+	c := fastFailureCluster(t, ctx, "heartbeat")
 	conn := connect(t, c, client.Config{})
 	pool := openPool(t, c, conn)
 	before := mixedObjects("hb-before", 32, 7)
@@ -57,7 +44,7 @@ func TestHungOSDMarkedDown(t *testing.T) {
 		}
 	}()
 	stopped := time.Now()
-	waitOSD(t, ctx, c, 1, false)
+	waitOSDState(t, ctx, c, 1, "down", func(o cluster.OSD) bool { return !o.Up })
 	t.Logf("%s hung: marked down after %s", victim, time.Since(stopped).Round(100*time.Millisecond))
 
 	during := mixedObjects("hb-during", 32, 8)
@@ -68,31 +55,32 @@ func TestHungOSDMarkedDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	resumed = true
-	waitOSD(t, ctx, c, 1, true)
+	waitOSDState(t, ctx, c, 1, "up", func(o cluster.OSD) bool { return o.Up })
 	if err := c.WaitActive(ctx); err != nil {
 		t.Fatal(err)
 	}
 	mustVerify(t, ctx, pool, append(before, during...), 8)
 }
 
-// waitOSD polls the monitors' map until OSD id is up (or down).
-func waitOSD(t *testing.T, ctx context.Context, c *devcluster.Cluster, id int32, up bool) {
+// fastFailureCluster starts a cluster of its own (3 monitors, 4 OSDs on 4
+// hosts, 16 PGs) whose OSDs ping every 500 ms and whose failure grace is
+// 3 s, with extra monitor flags; it is stopped when the test ends.
+func fastFailureCluster(t *testing.T, ctx context.Context, name string, monArgs ...string) *devcluster.Cluster {
 	t.Helper()
-	mc, err := c.MonClient()
+	c, err := devcluster.Up(ctx, devcluster.Config{Dir: filepath.Join(tmpRoot, name), BinDir: binDir,
+		Out: io.Discard, Timeout: 90 * time.Second, PGNum: 16,
+		OSDArgs: []string{"--heartbeat-interval", "500ms", "--heartbeat-grace", "3s"},
+		MonArgs: append([]string{"--osd-heartbeat-grace", "3s"}, monArgs...)})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("start the cluster: %v", err)
 	}
-	defer mc.Close()
-	for {
-		m, err := mc.GetMap(ctx)
-		if err == nil && m.IsUp(id) == up {
-			return
+	t.Cleanup(func() {
+		if t.Failed() {
+			devclustertest.DumpLogs(t, c, 40)
 		}
-		if ctx.Err() != nil {
-			t.Fatalf("osd.%d never became %s: %v", id, map[bool]string{true: "up", false: "down"}[up], fmt.Sprint(err))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		c.Stop()
+	})
+	return c
 }
 
 // TestDownOSDMarkedOut: a crashed OSD is marked down at once (nothing
@@ -103,19 +91,7 @@ func waitOSD(t *testing.T, ctx context.Context, c *devcluster.Cluster, id int32,
 // the cluster is clean with every object intact.
 func TestDownOSDMarkedOut(t *testing.T) {
 	ctx := testCtx(t, 4*time.Minute)
-	c, err := devcluster.Up(ctx, devcluster.Config{Dir: filepath.Join(tmpRoot, "downout"), BinDir: binDir,
-		Out: io.Discard, Timeout: 90 * time.Second, PGNum: 16,
-		OSDArgs: []string{"--heartbeat-interval", "500ms", "--heartbeat-grace", "3s"},
-		MonArgs: []string{"--osd-heartbeat-grace", "3s", "--osd-down-out-interval", "2s"}})
-	if err != nil {
-		t.Fatalf("start the cluster: %v", err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			devclustertest.DumpLogs(t, c, 40)
-		}
-		c.Stop()
-	})
+	c := fastFailureCluster(t, ctx, "downout", "--osd-down-out-interval", "2s")
 	conn := connect(t, c, client.Config{})
 	pool := openPool(t, c, conn)
 	objs := mixedObjects("downout", 48, 9)
