@@ -108,8 +108,14 @@ func (c *testCluster) startOSD(id int32, dir string, create bool) *testOSD {
 	}
 	o.Start()
 	to := &testOSD{id: id, dir: dir, st: st, o: o}
-	to.pub = to.serve(t, o.FastPublic(), func(s *grpc.Server) { pb.RegisterObjectServiceServer(s, o.ObjectServer()) })
-	to.clu = to.serve(t, o.FastCluster(), func(s *grpc.Server) { pb.RegisterOSDClusterServer(s, o.ClusterServer()) })
+	to.pub = to.serve(t, o.FastPublic(), func(s *grpc.Server) {
+		pb.RegisterObjectServiceServer(s, o.ObjectServer())
+		pb.RegisterHeartbeatServer(s, o.HeartbeatServer())
+	})
+	to.clu = to.serve(t, o.FastCluster(), func(s *grpc.Server) {
+		pb.RegisterOSDClusterServer(s, o.ClusterServer())
+		pb.RegisterHeartbeatServer(s, o.HeartbeatServer())
+	})
 	return to
 }
 
