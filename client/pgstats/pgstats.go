@@ -283,6 +283,9 @@ type Summary struct {
 	// UsedBytes (store files), TotalBytes and AvailBytes (file systems)
 	// add up the OSDs that answered, as Ceph's raw usage does.
 	UsedBytes, TotalBytes, AvailBytes uint64
+	// Fullness is each answering OSD's file system use, 0..1 (what the
+	// nearfull and full ratios of the map apply to).
+	Fullness map[int32]float64 `json:"-"`
 	// Inactive counts PGs not serving I/O (every state but active*),
 	// Stale those whose primary did not report, Undersized and Degraded
 	// those with fewer acting members than the pool's size.
@@ -291,12 +294,13 @@ type Summary struct {
 
 // Summarize counts r's PGs by state and adds up its OSDs' space.
 func Summarize(r *Report) Summary {
-	s := Summary{NumPGs: len(r.PGs), ByState: map[string]int{}}
+	s := Summary{NumPGs: len(r.PGs), ByState: map[string]int{}, Fullness: map[int32]float64{}}
 	for _, o := range r.OSDs {
-		if u := o.Usage; u != nil {
+		if u := o.Usage; u != nil && u.FSBytes > 0 {
 			s.UsedBytes += u.StoreBytes
 			s.TotalBytes += u.FSBytes
 			s.AvailBytes += u.FSAvailBytes
+			s.Fullness[o.ID] = 1 - float64(min(u.FSAvailBytes, u.FSBytes))/float64(u.FSBytes)
 		}
 	}
 	for _, p := range r.PGs {

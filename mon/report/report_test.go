@@ -223,3 +223,33 @@ MIN/MAX VAR: 0.50/1.50  STDDEV: 10.00
 		t.Fatalf("osd df:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
+
+// TestFullnessHealth: OSDs whose file system use reaches the map's ratios
+// raise OSD_NEARFULL, OSD_BACKFILLFULL and OSD_FULL (an error).
+func TestFullnessHealth(t *testing.T) {
+	m := testMap(t)
+	m.Flags = 0
+	m.NearFullRatio, m.BackfillFullRatio, m.FullRatio = 0.85, 0.90, 0.95
+	st := &monclient.MonStatus{Leader: "a", QuorumKnown: true, Members: []monclient.Member{{Name: "a", InQuorum: true}}}
+	usage := func(availPct uint64) *pgstats.Usage { return &pgstats.Usage{FSBytes: 100, FSAvailBytes: availPct, StoreBytes: 1} }
+	sum := pgstats.Summarize(&pgstats.Report{OSDs: []pgstats.OSD{
+		{ID: 0, Usage: usage(50)}, {ID: 2, Usage: usage(12)}, {ID: 3, Usage: usage(8)}, {ID: 1, Usage: usage(3)}}})
+	h := ComputeHealth(m, st, &sum)
+	var got []string
+	for _, c := range h.Checks {
+		got = append(got, c.Severity+" "+c.Summary)
+	}
+	want := []string{
+		"HEALTH_WARN 1 osds down",
+		"HEALTH_ERR 1 full osd(s): osd.1 (file system use at or above the full ratio 0.95)",
+		"HEALTH_WARN 1 backfillfull osd(s): osd.3",
+		"HEALTH_WARN 1 nearfull osd(s): osd.2",
+	}
+	if h.Status != HealthErr || strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("health %s:\n%s\nwant:\n%s", h.Status, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var b bytes.Buffer
+	if err := WriteHealth(&b, h); err != nil || !strings.Contains(b.String(), "[ERR] OSD_FULL:") {
+		t.Fatalf("health detail: %v\n%s", err, b.String())
+	}
+}

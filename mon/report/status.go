@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -59,8 +60,16 @@ func ComputeHealth(m *cluster.OSDMap, st *monclient.MonStatus, pgs *pgstats.Summ
 	}
 	if pgs != nil {
 		pgHealth(pgs, warn)
+		if fullHealth(m, pgs, warn) {
+			h.Status = HealthErr
+			for i := range h.Checks {
+				if h.Checks[i].Code == "OSD_FULL" {
+					h.Checks[i].Severity = HealthErr
+				}
+			}
+		}
 	}
-	if len(h.Checks) > 0 {
+	if len(h.Checks) > 0 && h.Status == HealthOK {
 		h.Status = HealthWarn
 	}
 	return h
@@ -82,6 +91,34 @@ func pgHealth(pgs *pgstats.Summary, warn func(code, format string, a ...any)) {
 	if pgs.Degraded > 0 || pgs.Undersized > 0 {
 		warn("PG_DEGRADED", "Degraded data redundancy: %d pgs degraded, %d pgs undersized", pgs.Degraded, pgs.Undersized)
 	}
+}
+
+// fullHealth adds Ceph's OSD_FULL, OSD_BACKFILLFULL and OSD_NEARFULL
+// checks from the OSDs' file system use against the map's ratios; it
+// reports whether an OSD is full (HEALTH_ERR in Ceph).
+func fullHealth(m *cluster.OSDMap, pgs *pgstats.Summary, warn func(code, format string, a ...any)) bool {
+	var full, backfill, near []string
+	for _, id := range slices.Sorted(maps.Keys(pgs.Fullness)) {
+		name, f := fmt.Sprintf("osd.%d", id), float32(pgs.Fullness[id])
+		switch {
+		case m.FullRatio > 0 && f >= m.FullRatio:
+			full = append(full, name)
+		case m.BackfillFullRatio > 0 && f >= m.BackfillFullRatio:
+			backfill = append(backfill, name)
+		case m.NearFullRatio > 0 && f >= m.NearFullRatio:
+			near = append(near, name)
+		}
+	}
+	if len(full) > 0 {
+		warn("OSD_FULL", "%d full osd(s): %s (file system use at or above the full ratio %g)", len(full), strings.Join(full, ", "), m.FullRatio)
+	}
+	if len(backfill) > 0 {
+		warn("OSD_BACKFILLFULL", "%d backfillfull osd(s): %s", len(backfill), strings.Join(backfill, ", "))
+	}
+	if len(near) > 0 {
+		warn("OSD_NEARFULL", "%d nearfull osd(s): %s", len(near), strings.Join(near, ", "))
+	}
+	return len(full) > 0
 }
 
 func quorum(st *monclient.MonStatus) (in, out []string) {
@@ -267,7 +304,11 @@ func WriteHealth(w io.Writer, h Health) error {
 	}
 	b.WriteString("\n")
 	for _, c := range h.Checks {
-		fmt.Fprintf(&b, "[WRN] %s: %s\n", c.Code, c.Summary)
+		tag := "WRN"
+		if c.Severity == HealthErr {
+			tag = "ERR"
+		}
+		fmt.Fprintf(&b, "[%s] %s: %s\n", tag, c.Code, c.Summary)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
