@@ -231,7 +231,9 @@ func TestFullnessHealth(t *testing.T) {
 	m.Flags = 0
 	m.NearFullRatio, m.BackfillFullRatio, m.FullRatio = 0.85, 0.90, 0.95
 	st := &monclient.MonStatus{Leader: "a", QuorumKnown: true, Members: []monclient.Member{{Name: "a", InQuorum: true}}}
-	usage := func(availPct uint64) *pgstats.Usage { return &pgstats.Usage{FSBytes: 100, FSAvailBytes: availPct, StoreBytes: 1} }
+	usage := func(availPct uint64) *pgstats.Usage {
+		return &pgstats.Usage{FSBytes: 100, FSAvailBytes: availPct, StoreBytes: 1}
+	}
 	sum := pgstats.Summarize(&pgstats.Report{OSDs: []pgstats.OSD{
 		{ID: 0, Usage: usage(50)}, {ID: 2, Usage: usage(12)}, {ID: 3, Usage: usage(8)}, {ID: 1, Usage: usage(3)}}})
 	h := ComputeHealth(m, st, &sum)
