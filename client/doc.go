@@ -35,7 +35,7 @@
 //
 // Every failed operation returns an *OpError wrapping one of ErrNotFound,
 // ErrExists, ErrNoData, ErrTimeout, ErrTooBig, ErrInvalid, ErrIO,
-// ErrPoolNotFound, ErrWrongCluster or ErrClosed; branch with errors.Is.
+// ErrPoolNotFound, ErrNoSpace, ErrWrongCluster or ErrClosed; branch with errors.Is.
 //
 // The package never imports server packages (mon, osd).
 package client

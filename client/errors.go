@@ -40,6 +40,10 @@ var (
 	ErrClosed = errors.New("connection closed")
 	// ErrNoMonitors: the configuration names no monitor.
 	ErrNoMonitors = errors.New("no monitor addresses")
+	// ErrNoSpace: an OSD of the object's PG is full (at or above the
+	// cluster's full ratio); the write was not applied. Removes still work
+	// (ENOSPC).
+	ErrNoSpace = errors.New("no space left")
 )
 
 // OpError is the error of an object operation: which operation, on which
@@ -120,6 +124,8 @@ func resultKind(r pb.Result) error {
 		return ErrWrongCluster
 	case pb.Result_RESULT_NO_SUCH_POOL:
 		return ErrPoolNotFound
+	case pb.Result_RESULT_NO_SPACE:
+		return ErrNoSpace
 	}
 	return ErrIO
 }

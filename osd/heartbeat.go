@@ -49,7 +49,7 @@ func (s *HeartbeatServer) Ping(_ context.Context, req *pb.PingRequest) (*pb.Ping
 	if req.GetFsid() != s.o.cfg.FSID.String() {
 		return &pb.PingReply{Result: pb.Result_RESULT_WRONG_CLUSTER, Osd: s.o.cfg.ID, OsdEpoch: s.o.Epoch()}, nil
 	}
-	return &pb.PingReply{Osd: s.o.cfg.ID, OsdEpoch: s.o.Epoch()}, nil
+	return &pb.PingReply{Osd: s.o.cfg.ID, OsdEpoch: s.o.Epoch(), FsUsed: s.o.full.get(s.o.cfg.ID)}, nil
 }
 
 // heartbeatConfig tunes a heartbeater.
@@ -101,6 +101,7 @@ func (h *heartbeater) tick(ctx context.Context) {
 	if m == nil || !m.IsUp(h.o.cfg.ID) {
 		return // not up: nobody listens to our reports
 	}
+	h.o.measureFullness()
 	now := time.Now()
 	h.track.setPeers(h.peerSet(m), now)
 	h.pingAll(ctx, m)
@@ -156,7 +157,11 @@ func (h *heartbeater) ping(ctx context.Context, addr string, upFrom, epoch uint6
 	if err != nil {
 		return false, isRefused(err)
 	}
-	return rep.GetResult() == pb.Result_RESULT_OK, false
+	if rep.GetResult() != pb.Result_RESULT_OK {
+		return false, false
+	}
+	h.o.full.set(rep.GetOsd(), rep.GetFsUsed())
+	return true, false
 }
 
 // isRefused reports a failed RPC whose connection attempt was refused.

@@ -103,6 +103,7 @@ type OSD struct {
 	st     *store.Store
 	shards []*shard
 	peers  *peerSet
+	full   fullness // file system use of this OSD and its peers
 
 	mapMu      sync.Mutex
 	curMap     atomic.Pointer[cluster.OSDMap]

@@ -200,6 +200,9 @@ func (h *pgHandle) release(key string) {
 // to the replicas in parallel. It returns false when the op was answered
 // at once (rejected) and holds nothing.
 func (h *pgHandle) execWrite(op *clientOp) bool {
+	if h.refuseIfFull(op) {
+		return false
+	}
 	now := time.Now()
 	r := &objectReader{ctx: h.o.ctx, st: h.o.st, c: h.coll, o: op.obj}
 	defer r.close()

@@ -81,6 +81,10 @@ const (
 	// RESULT_NOT_EXECUTED: set on the sub-ops after a failed sub-op of a
 	// write op; nothing of the op was applied.
 	Result_RESULT_NOT_EXECUTED Result = 12
+	// RESULT_NO_SPACE: a member of the PG is full (its file system is used
+	// at or above the map's full ratio); the write was not applied. Removes
+	// still work (ENOSPC).
+	Result_RESULT_NO_SPACE Result = 13
 )
 
 // Enum value maps for Result.
@@ -99,6 +103,7 @@ var (
 		10: "RESULT_WRONG_CLUSTER",
 		11: "RESULT_NO_SUCH_POOL",
 		12: "RESULT_NOT_EXECUTED",
+		13: "RESULT_NO_SPACE",
 	}
 	Result_value = map[string]int32{
 		"RESULT_OK":               0,
@@ -114,6 +119,7 @@ var (
 		"RESULT_WRONG_CLUSTER":    10,
 		"RESULT_NO_SUCH_POOL":     11,
 		"RESULT_NOT_EXECUTED":     12,
+		"RESULT_NO_SPACE":         13,
 	}
 )
 
@@ -265,10 +271,13 @@ func (x *PingRequest) GetPadding() []byte {
 
 // PingReply answers a ping.
 type PingReply struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Result        Result                 `protobuf:"varint,1,opt,name=result,proto3,enum=gorados.osd.Result" json:"result,omitempty"`
-	Osd           int32                  `protobuf:"varint,2,opt,name=osd,proto3" json:"osd,omitempty"`
-	OsdEpoch      uint64                 `protobuf:"varint,3,opt,name=osd_epoch,json=osdEpoch,proto3" json:"osd_epoch,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Result   Result                 `protobuf:"varint,1,opt,name=result,proto3,enum=gorados.osd.Result" json:"result,omitempty"`
+	Osd      int32                  `protobuf:"varint,2,opt,name=osd,proto3" json:"osd,omitempty"`
+	OsdEpoch uint64                 `protobuf:"varint,3,opt,name=osd_epoch,json=osdEpoch,proto3" json:"osd_epoch,omitempty"`
+	// fs_used is the share of its file system in use (0..1), for the full
+	// ratio checks of the PGs it serves.
+	FsUsed        float64 `protobuf:"fixed64,4,opt,name=fs_used,json=fsUsed,proto3" json:"fs_used,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -320,6 +329,13 @@ func (x *PingReply) GetOsd() int32 {
 func (x *PingReply) GetOsdEpoch() uint64 {
 	if x != nil {
 		return x.OsdEpoch
+	}
+	return 0
+}
+
+func (x *PingReply) GetFsUsed() float64 {
+	if x != nil {
+		return x.FsUsed
 	}
 	return 0
 }
@@ -4374,11 +4390,12 @@ const file_osd_proto_rawDesc = "" +
 	"\x04fsid\x18\x01 \x01(\tR\x04fsid\x12\x19\n" +
 	"\bfrom_osd\x18\x02 \x01(\x05R\afromOsd\x12\x14\n" +
 	"\x05epoch\x18\x03 \x01(\x04R\x05epoch\x12\x18\n" +
-	"\apadding\x18\x04 \x01(\fR\apadding\"g\n" +
+	"\apadding\x18\x04 \x01(\fR\apadding\"\x80\x01\n" +
 	"\tPingReply\x12+\n" +
 	"\x06result\x18\x01 \x01(\x0e2\x13.gorados.osd.ResultR\x06result\x12\x10\n" +
 	"\x03osd\x18\x02 \x01(\x05R\x03osd\x12\x1b\n" +
-	"\tosd_epoch\x18\x03 \x01(\x04R\bosdEpoch\"X\n" +
+	"\tosd_epoch\x18\x03 \x01(\x04R\bosdEpoch\x12\x17\n" +
+	"\afs_used\x18\x04 \x01(\x01R\x06fsUsed\"X\n" +
 	"\x05ReqID\x12\x1b\n" +
 	"\tclient_id\x18\x01 \x01(\x04R\bclientId\x12 \n" +
 	"\vincarnation\x18\x02 \x01(\x04R\vincarnation\x12\x10\n" +
@@ -4676,7 +4693,7 @@ const file_osd_proto_rawDesc = "" +
 	"\n" +
 	"data_bytes\x18\x04 \x01(\x04R\tdataBytes\x12\x1f\n" +
 	"\vnum_objects\x18\x05 \x01(\x04R\n" +
-	"numObjects*\xa8\x02\n" +
+	"numObjects*\xbd\x02\n" +
 	"\x06Result\x12\r\n" +
 	"\tRESULT_OK\x10\x00\x12\x14\n" +
 	"\x10RESULT_NOT_FOUND\x10\x01\x12\x11\n" +
@@ -4691,7 +4708,8 @@ const file_osd_proto_rawDesc = "" +
 	"\x14RESULT_WRONG_CLUSTER\x10\n" +
 	"\x12\x17\n" +
 	"\x13RESULT_NO_SUCH_POOL\x10\v\x12\x17\n" +
-	"\x13RESULT_NOT_EXECUTED\x10\f2\xda\x01\n" +
+	"\x13RESULT_NOT_EXECUTED\x10\f\x12\x13\n" +
+	"\x0fRESULT_NO_SPACE\x10\r2\xda\x01\n" +
 	"\rObjectService\x127\n" +
 	"\aExecute\x12\x16.gorados.osd.OpRequest\x1a\x14.gorados.osd.OpReply\x12M\n" +
 	"\vListObjects\x12\x1f.gorados.osd.ListObjectsRequest\x1a\x1d.gorados.osd.ListObjectsReply\x12A\n" +
