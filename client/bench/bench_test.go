@@ -10,24 +10,12 @@ import (
 	"time"
 
 	"github.com/gorados/gorados/client"
-	"github.com/gorados/gorados/client/internal/fake"
+	"github.com/gorados/gorados/client/internal/fakepool"
 )
 
 func setup(t *testing.T) (context.Context, *client.IOContext) {
 	t.Helper()
-	fc := fake.New(t, 4)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	c, err := client.Connect(ctx, client.Config{Monitors: []string{fc.MonAddr()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	io, err := c.OpenPool(ctx, fake.Pool)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ctx, io
+	return fakepool.Open(t, 30*time.Second)
 }
 
 func count(t *testing.T, ctx context.Context, io *client.IOContext) int {
