@@ -8,7 +8,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/gorados/gorados/client/monclient"
 	"github.com/gorados/gorados/cluster"
+	"github.com/gorados/gorados/internal/testutil"
 )
 
 var binDir string
@@ -62,28 +62,9 @@ type monCluster struct {
 	env     []string // extra environment of the processes (failpoints)
 }
 
-// freeAddrs returns n loopback addresses whose ports were free a moment ago.
-func freeAddrs(t testing.TB, n int) []string {
-	t.Helper()
-	var out []string
-	var ls []net.Listener
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		out = append(out, l.Addr().String())
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return out
-}
-
 func newMonCluster(t testing.TB, n int, extra ...string) *monCluster {
 	t.Helper()
-	addrs := freeAddrs(t, n)
+	addrs := testutil.FreeAddrs(t, n)
 	c := &monCluster{t: t, extra: extra}
 	var parts []string
 	for i, a := range addrs {
@@ -170,17 +151,10 @@ func (c *monCluster) killAll() {
 	if c.t.Failed() {
 		for _, p := range c.procs {
 			if p.log != nil {
-				c.t.Logf("mon.%s log:\n%s", p.name, tail(p.log.String(), 3000))
+				c.t.Logf("mon.%s log:\n%s", p.name, testutil.Tail(p.log.String(), 3000))
 			}
 		}
 	}
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
 }
 
 // dead reports whether monitor i's process has exited.

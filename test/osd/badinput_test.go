@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gorados/gorados/cluster"
+	"github.com/gorados/gorados/internal/testutil"
 	"github.com/gorados/gorados/proto/pb"
 )
 
@@ -17,7 +18,7 @@ import (
 func TestForeignDataDirRefused(t *testing.T) {
 	a := newCluster(t, 1)
 	b := &testCluster{t: t}
-	addr := freeAddrs(t, 1)[0]
+	addr := testutil.FreeAddrs(t, 1)[0]
 	b.mon = start(t, "mon.b", "mon", "--id", "b", "--data", filepath.Join(t.TempDir(), "mon-b"),
 		"--addr", addr, "--initial-members", "b="+addr, "--log-level", "warn")
 	defer b.mon.kill()

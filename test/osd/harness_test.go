@@ -9,7 +9,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/gorados/gorados/client/monclient"
 	"github.com/gorados/gorados/cluster"
+	"github.com/gorados/gorados/internal/testutil"
 )
 
 var binDir string
@@ -50,25 +50,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// freeAddrs returns n loopback addresses whose ports were free a moment ago.
-func freeAddrs(t testing.TB, n int) []string {
-	t.Helper()
-	var out []string
-	var ls []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		out = append(out, l.Addr().String())
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return out
 }
 
 // proc is one daemon process.
@@ -134,19 +115,12 @@ func (p *proc) term(t testing.TB) {
 	select {
 	case <-p.exited:
 		if p.err != nil {
-			t.Errorf("%s exited with %v after SIGTERM\n%s", p.name, p.err, tail(p.log.String(), 2000))
+			t.Errorf("%s exited with %v after SIGTERM\n%s", p.name, p.err, testutil.Tail(p.log.String(), 2000))
 		}
 	case <-time.After(15 * time.Second):
 		t.Errorf("%s did not stop within 15s of SIGTERM; killing it", p.name)
 		p.kill()
 	}
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
 }
 
 // osdProc is one OSD: its data directory, addresses and process.
@@ -178,7 +152,7 @@ func newCluster(t testing.TB, n int) *testCluster {
 func newClusterWith(t testing.TB, n int, bootPlacement bool) *testCluster {
 	t.Helper()
 	c := &testCluster{t: t, bootPlacement: bootPlacement}
-	addr := freeAddrs(t, 1)[0]
+	addr := testutil.FreeAddrs(t, 1)[0]
 	c.mons = addr
 	c.mon = start(t, "mon.a", "mon", "--id", "a", "--data", filepath.Join(t.TempDir(), "mon-a"),
 		"--addr", addr, "--initial-members", "a="+addr, "--log-level", "warn")
@@ -220,10 +194,10 @@ func (c *testCluster) cleanup() {
 	if c.t.Failed() {
 		for _, o := range c.osds {
 			if o.p != nil {
-				c.t.Logf("osd.%d log:\n%s", o.id, tail(o.p.log.String(), logTail))
+				c.t.Logf("osd.%d log:\n%s", o.id, testutil.Tail(o.p.log.String(), logTail))
 			}
 		}
-		c.t.Logf("mon log:\n%s", tail(c.mon.log.String(), 2000))
+		c.t.Logf("mon log:\n%s", testutil.Tail(c.mon.log.String(), 2000))
 	}
 }
 
@@ -256,7 +230,7 @@ func (c *testCluster) mkfs(host string) *osdProc {
 	if _, err := fmt.Sscanf(out, "created osd.%d", &id); err != nil {
 		c.t.Fatalf("mkfs output %q: %v", out, err)
 	}
-	a := freeAddrs(c.t, 3)
+	a := testutil.FreeAddrs(c.t, 3)
 	return &osdProc{id: id, host: host, dir: dir, pub: a[0], clu: a[1], metric: a[2]}
 }
 
