@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -375,5 +376,50 @@ func TestOpenRestoresStateBehindSnapshot(t *testing.T) {
 	}
 	if cur, _ := m2.sm.current(); cur == nil || cur.Epoch != 1 {
 		t.Fatalf("map after reopening: %v", cur)
+	}
+}
+
+// TestMonitorFailureReports: failure reports sent to a follower reach the
+// leader; a report about an unknown OSD is NotFound, one from a reporter
+// that is down changes nothing, an immediate report from an up OSD marks
+// the target down in one epoch.
+func TestMonitorFailureReports(t *testing.T) {
+	tc := startTestCluster(t, 3, nil)
+	follower := (tc.leaderIndex() + 1) % 3
+	for i := range 2 {
+		uuid := fmt.Sprintf("00000000-0000-4000-8000-00000000000%d", i+1)
+		if _, err := tc.command(follower, &pb.MonCommandRequest{Cmd: &pb.MonCommandRequest_OsdCreate{OsdCreate: &pb.MonOsdCreate{Uuid: uuid}}}); err != nil {
+			t.Fatal(err)
+		}
+		boot := &pb.MonOsdBoot{Id: int32(i), Uuid: uuid, PublicAddr: fmt.Sprintf("127.0.0.1:%d", 7000+i),
+			ClusterAddr: fmt.Sprintf("127.0.0.1:%d", 7100+i), Host: fmt.Sprintf("h%d", i)}
+		if _, err := tc.command(follower, &pb.MonCommandRequest{Cmd: &pb.MonCommandRequest_OsdBoot{OsdBoot: boot}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := tc.getMap(0)
+	report := func(f *pb.MonOsdFailure) (*pb.MonCommandReply, error) {
+		return tc.command(follower, &pb.MonCommandRequest{Cmd: &pb.MonCommandRequest_OsdFailure{OsdFailure: f}})
+	}
+	if _, err := report(&pb.MonOsdFailure{Target: 9, Reporter: 0, Immediate: true}); status.Code(err) != codes.NotFound {
+		t.Fatalf("report about osd.9: %v", err)
+	}
+	upFrom := uint64(m.OSDs[1].UpFrom)
+	rep, err := report(&pb.MonOsdFailure{Target: 1, Reporter: 0, TargetUpFrom: upFrom - 1, Immediate: true})
+	if err != nil || tc.getMap(0).Epoch != m.Epoch || !strings.Contains(rep.GetMessage(), "up from") {
+		t.Fatalf("report about an earlier incarnation: %v %q", err, rep.GetMessage())
+	}
+	rep, err = report(&pb.MonOsdFailure{Target: 1, Reporter: 0, TargetUpFrom: upFrom, Immediate: true})
+	if err != nil || rep.GetEpoch() != uint64(m.Epoch)+1 {
+		t.Fatalf("immediate report: %v %+v", err, rep)
+	}
+	if after := tc.getMap(0); after.IsUp(1) || after.OSDs[1].DownAt != after.Epoch {
+		t.Fatalf("osd.1 after the immediate report: %+v", after.OSDs[1])
+	}
+	if _, err := report(&pb.MonOsdFailure{Target: 0, Reporter: 1, TargetUpFrom: uint64(m.OSDs[0].UpFrom), Immediate: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !tc.getMap(0).IsUp(0) {
+		t.Fatal("a down reporter marked osd.0 down")
 	}
 }
