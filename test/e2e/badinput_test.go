@@ -106,8 +106,17 @@ func TestDeletedPool(t *testing.T) {
 	if err := io.WriteFull(ctx, "x", []byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := mc.PoolRm(ctx, "doomed"); err != nil {
+	res, err := mc.PoolRm(ctx, "doomed")
+	if err != nil {
 		t.Fatal(err)
+	}
+	// Until the client holds the epoch that removed the pool, a write may
+	// still reach an OSD that has not seen it either (as in Ceph); wait.
+	for conn.Stats().MapEpoch < uint32(res.Epoch) {
+		if ctx.Err() != nil {
+			t.Fatalf("the client never got epoch %d", res.Epoch)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if err := io.WriteFull(ctx, "x", []byte("y")); !errors.Is(err, client.ErrPoolNotFound) {
 		t.Fatalf("write to a deleted pool: %v", err)
