@@ -290,6 +290,8 @@ type Summary struct {
 	// Stale those whose primary did not report, Undersized and Degraded
 	// those with fewer acting members than the pool's size.
 	Inactive, Stale, Undersized, Degraded int
+	// Unhealthy lists the PGs counted in any of those, for health detail.
+	Unhealthy []PG `json:"-"`
 }
 
 // Summarize counts r's PGs by state and adds up its OSDs' space.
@@ -319,6 +321,9 @@ func Summarize(r *Report) Summary {
 		}
 		if flags["degraded"] {
 			s.Degraded++
+		}
+		if !flags["active"] || flags["stale"] || flags["undersized"] || flags["degraded"] {
+			s.Unhealthy = append(s.Unhealthy, p)
 		}
 	}
 	return s

@@ -255,3 +255,34 @@ func TestFullnessHealth(t *testing.T) {
 		t.Fatalf("health detail: %v\n%s", err, b.String())
 	}
 }
+
+// TestHealthDetail: `health` lists the down OSDs and the PGs behind each
+// PG check, with their state, acting set and why a state is stale.
+func TestHealthDetail(t *testing.T) {
+	m := testMap(t)
+	st := &monclient.MonStatus{Leader: "a", QuorumKnown: true, Members: []monclient.Member{{Name: "a", InQuorum: true}}}
+	sum := pgstats.Summarize(&pgstats.Report{PGs: []pgstats.PG{
+		{PGID: "1.0", State: "active+clean", Acting: []int32{0, 2, 3}},
+		{PGID: "1.1", State: "active+undersized+degraded", Acting: []int32{0, 2}},
+		{PGID: "1.2", State: "stale", Acting: []int32{3, 0}, Note: "osd.3 did not answer"},
+		{PGID: "1.3", State: "peering", Acting: []int32{2, 0, 3}}}})
+	var b bytes.Buffer
+	if err := WriteHealth(&b, ComputeHealth(m, st, &sum)); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"[WRN] OSD_DOWN: 1 osds down\n    osd.1 is down\n",
+		"[WRN] PG_AVAILABILITY: Reduced data availability: 2 pgs inactive, 1 pgs stale\n" +
+			"    pg 1.2 is stale, acting [3,0]: osd.3 did not answer\n    pg 1.3 is peering, acting [2,0,3]\n",
+		"[WRN] PG_DEGRADED: Degraded data redundancy: 1 pgs degraded, 1 pgs undersized\n" +
+			"    pg 1.1 is active+undersized+degraded, acting [0,2]\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("health detail lacks\n%s\ngot:\n%s", want, b.String())
+		}
+	}
+	many := make([]string, detailMax+7)
+	if got := capLines(many); len(got) != detailMax+1 || got[detailMax] != "... and 7 more" {
+		t.Fatalf("capLines: %d lines, last %q", len(got), got[len(got)-1])
+	}
+}

@@ -24,7 +24,13 @@ type HealthCheck struct {
 	Code     string `json:"code"`
 	Severity string `json:"severity"`
 	Summary  string `json:"summary"`
+	// Detail names what the check is about, one item per line (`health
+	// detail`), at most detailMax lines.
+	Detail []string `json:"detail,omitempty"`
 }
+
+// detailMax bounds the detail lines of one check.
+const detailMax = 50
 
 // Health is the overall state and its checks.
 type Health struct {
@@ -72,6 +78,7 @@ func ComputeHealth(m *cluster.OSDMap, st *monclient.MonStatus, pgs *pgstats.Summ
 	if len(h.Checks) > 0 && h.Status == HealthOK {
 		h.Status = HealthWarn
 	}
+	addDetails(&h, m, pgs)
 	return h
 }
 
@@ -91,6 +98,51 @@ func pgHealth(pgs *pgstats.Summary, warn func(code, format string, a ...any)) {
 	if pgs.Degraded > 0 || pgs.Undersized > 0 {
 		warn("PG_DEGRADED", "Degraded data redundancy: %d pgs degraded, %d pgs undersized", pgs.Degraded, pgs.Undersized)
 	}
+}
+
+// addDetails lists the down OSDs and the unhealthy PGs under their checks.
+func addDetails(h *Health, m *cluster.OSDMap, pgs *pgstats.Summary) {
+	var down, unavailable, degraded []string
+	for i := range m.OSDs {
+		if id := int32(i); m.Exists(id) && !m.IsUp(id) {
+			where := ""
+			if h := m.OSDs[i].Host; h != "" {
+				where = " (host " + h + ")"
+			}
+			down = append(down, fmt.Sprintf("osd.%d%s is down", id, where))
+		}
+	}
+	if pgs != nil {
+		for _, p := range pgs.Unhealthy {
+			line := fmt.Sprintf("pg %s is %s, acting %s", p.PGID, p.State, osdList(p.Acting))
+			if p.Note != "" {
+				line += ": " + p.Note
+			}
+			flags := strings.Split(p.State, "+")
+			if !slices.Contains(flags, "active") || slices.Contains(flags, "stale") {
+				unavailable = append(unavailable, line)
+			} else {
+				degraded = append(degraded, line)
+			}
+		}
+	}
+	for i := range h.Checks {
+		switch h.Checks[i].Code {
+		case "OSD_DOWN":
+			h.Checks[i].Detail = capLines(down)
+		case "PG_AVAILABILITY":
+			h.Checks[i].Detail = capLines(unavailable)
+		case "PG_DEGRADED":
+			h.Checks[i].Detail = capLines(degraded)
+		}
+	}
+}
+
+func capLines(lines []string) []string {
+	if len(lines) <= detailMax {
+		return lines
+	}
+	return append(lines[:detailMax:detailMax], fmt.Sprintf("... and %d more", len(lines)-detailMax))
 }
 
 // fullHealth adds Ceph's OSD_FULL, OSD_BACKFILLFULL and OSD_NEARFULL
@@ -309,6 +361,9 @@ func WriteHealth(w io.Writer, h Health) error {
 			tag = "ERR"
 		}
 		fmt.Fprintf(&b, "[%s] %s: %s\n", tag, c.Code, c.Summary)
+		for _, d := range c.Detail {
+			fmt.Fprintf(&b, "    %s\n", d)
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
