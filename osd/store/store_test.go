@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -107,7 +108,13 @@ func TestDataOpsAgainstModel(t *testing.T) {
 
 func runModel(t *testing.T, opts Options) {
 	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	if v := os.Getenv("GORADOS_TEST_SEED"); v != "" { // replay a failure
+		var err error
+		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
+			t.Fatalf("GORADOS_TEST_SEED: %v", err)
+		}
+	}
+	t.Logf("seed %d (GORADOS_TEST_SEED=%d replays it)", seed, seed)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	s := newStore(t, opts)
 	m := model{}
@@ -152,10 +159,12 @@ func randomDataOp(rng *rand.Rand, txn *Txn, m model, name string) {
 	switch k := rng.IntN(7); {
 	case k == 0:
 		txn.Write(testPG, o, off, data)
-		if end := int(off) + len(data); end > len(cur) && len(data) > 0 {
-			cur = append(cur, make([]byte, end-len(cur))...)
+		if len(data) > 0 { // an empty write changes no size
+			if end := int(off) + len(data); end > len(cur) {
+				cur = append(cur, make([]byte, end-len(cur))...)
+			}
+			copy(cur[off:], data)
 		}
-		copy(cur[off:], data)
 	case k == 1:
 		txn.WriteFull(testPG, o, data)
 		cur = append([]byte{}, data...)
