@@ -385,6 +385,7 @@ func TestOpenRestoresStateBehindSnapshot(t *testing.T) {
 // the target down in one epoch.
 func TestMonitorFailureReports(t *testing.T) {
 	tc := startTestCluster(t, 3, nil)
+	tc.getMap(0) // the cluster exists
 	follower := (tc.leaderIndex() + 1) % 3
 	for i := range 2 {
 		uuid := fmt.Sprintf("00000000-0000-4000-8000-00000000000%d", i+1)
