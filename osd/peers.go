@@ -32,13 +32,21 @@ func newPeerSet(o *OSD) *peerSet {
 	return &peerSet{o: o, conns: map[string]*grpc.ClientConn{}, fast: map[string]*fastrpc.Client{}}
 }
 
-// fastClient returns the fastrpc client of OSD id's cluster address.
-func (p *peerSet) fastClient(id int32) (*fastrpc.Client, error) {
+// clusterAddr returns OSD id's cluster address in the current map.
+func (p *peerSet) clusterAddr(id int32) (string, error) {
 	m := p.o.Map()
 	if m == nil || !m.Exists(id) || m.OSDs[id].ClusterAddr == "" {
-		return nil, fmt.Errorf("osd.%d has no cluster address in the map", id)
+		return "", fmt.Errorf("osd.%d has no cluster address in the map", id)
 	}
-	addr := m.OSDs[id].ClusterAddr
+	return m.OSDs[id].ClusterAddr, nil
+}
+
+// fastClient returns the fastrpc client of OSD id's cluster address.
+func (p *peerSet) fastClient(id int32) (*fastrpc.Client, error) {
+	addr, err := p.clusterAddr(id)
+	if err != nil {
+		return nil, err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	c := p.fast[addr]
@@ -61,11 +69,10 @@ func (p *peerSet) client(id int32) (pb.OSDClusterClient, error) {
 // conn returns the connection to OSD id's cluster address per the current
 // map, dialing it on first use.
 func (p *peerSet) conn(id int32) (*grpc.ClientConn, error) {
-	m := p.o.Map()
-	if m == nil || !m.Exists(id) || m.OSDs[id].ClusterAddr == "" {
-		return nil, fmt.Errorf("osd.%d has no cluster address in the map", id)
+	addr, err := p.clusterAddr(id)
+	if err != nil {
+		return nil, err
 	}
-	addr := m.OSDs[id].ClusterAddr
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if c := p.conns[addr]; c != nil {
